@@ -1,0 +1,256 @@
+// zfvis-cli models / summary / layers / predict / activations / bench.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+
+#include "app/cli/commands.h"
+#include "app/cli/common.h"
+#include "core/atomic_file.h"
+#include "core/builtin_models.h"
+#include "core/error.h"
+#include "core/labels.h"
+#include "core/npy.h"
+#include "core/render/activation_grid.h"
+#include "core/render/png.h"
+
+namespace zfvis::cli {
+
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+std::string shapeTuple(const Shape& s) {
+  std::string out = "(None";
+  for (int64_t d : s.dims()) out += ", " + std::to_string(d);
+  return out + ")";
+}
+
+std::string pad(std::string s, size_t width) {
+  if (s.size() < width) s.resize(width, ' ');
+  return s;
+}
+
+Json shapeJson(const Shape& s) { return Json(s.dims()); }
+
+}  // namespace
+
+int runModels(const ArgList& argv) {
+  Args args(argv, {{"json", false}}, "models");
+  if (args.has("json")) {
+    Json out = Json::array();
+    for (const auto& m : builtinModels())
+      out.push_back({{"name", m.name}, {"description", m.description}, {"untrained", true}});
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("Built-in models (deterministic He-normal weights: untrained):\n");
+  for (const auto& m : builtinModels())
+    std::printf("  %-15s %s\n", m.name.c_str(), m.description.c_str());
+  std::printf("\nAlso accepted by --model: an .onnx file (e.g. the ONNX Model Zoo's bvlcalexnet or "
+              "zfnet512) or a Keras .h5 file.\n");
+  return 0;
+}
+
+int runSummary(const ArgList& argv) {
+  Args args(argv, modelOptions(), "summary");
+  auto def = openModel(args);
+  auto shapes = def->outputShapes();
+  const std::string rule(78, '_'), heavy(78, '=');
+  std::printf("Model: \"%s\"  %s\n", def->name.c_str(), describeModel(*def).c_str());
+  if (def->untrained)
+    std::printf("UNTRAINED: built-in architecture with He-normal weights (seed 0)\n");
+  std::printf("%s\n", rule.c_str());
+  std::printf(" %s%s%s\n", pad("Layer (type)", 34).c_str(), pad("Output Shape", 28).c_str(),
+              "Param #");
+  std::printf("%s\n", heavy.c_str());
+  std::printf(" %s%s%s\n", pad(def->input.name + " (Input)", 34).c_str(),
+              pad(shapeTuple(def->input.shape), 28).c_str(), "0");
+  int64_t nonTrainable = 0;
+  for (size_t i = 0; i < def->layers.size(); ++i) {
+    const LayerSpec& l = def->layers[i];
+    std::string name = l.name + " (" + std::string(onnxOpName(l.type)) + ")";
+    std::printf(" %s%s%s\n", pad(name, 34).c_str(), pad(shapeTuple(shapes[i]), 28).c_str(),
+                withThousands(l.paramCount()).c_str());
+    if (l.type == LayerType::BatchNorm) nonTrainable += l.weights.numel() / 2;
+  }
+  const int64_t total = def->paramCount();
+  std::printf("%s\n", heavy.c_str());
+  std::printf("Total params: %s\n", withThousands(total).c_str());
+  std::printf("Trainable params: %s\n", withThousands(total - nonTrainable).c_str());
+  std::printf("Non-trainable params: %s\n", withThousands(nonTrainable).c_str());
+  std::printf("%s\n", rule.c_str());
+  for (const std::string& n : def->notes) std::printf("Note: %s\n", n.c_str());
+  return 0;
+}
+
+int runLayers(const ArgList& argv) {
+  Args args(argv, withOptions(modelOptions(), {{"json", false}}), "layers");
+  auto def = openModel(args);
+  auto shapes = def->outputShapes();
+  if (args.has("json")) {
+    Json out = Json::array();
+    for (size_t i = 0; i < def->layers.size(); ++i) {
+      const LayerSpec& l = def->layers[i];
+      out.push_back({{"index", i},
+                     {"name", l.name},
+                     {"type", std::string(onnxOpName(l.type))},
+                     {"output_shape", shapeJson(shapes[i])},
+                     {"params", l.paramCount()},
+                     {"inputs", l.inputs}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%5s  %-24s %-20s %-20s %s\n", "index", "name", "type", "output shape", "params");
+  for (size_t i = 0; i < def->layers.size(); ++i) {
+    const LayerSpec& l = def->layers[i];
+    std::printf("%5zu  %-24s %-20s %-20s %s\n", i, l.name.c_str(),
+                std::string(onnxOpName(l.type)).c_str(), shapes[i].str().c_str(),
+                withThousands(l.paramCount()).c_str());
+  }
+  return 0;
+}
+
+int runPredict(const ArgList& argv) {
+  Args args(argv, withOptions(runOptions(), {{"top"}, {"json", false}, {"npy"}}), "predict");
+  auto def = openModel(args);
+  const int top = args.intValue("top", 5, 1, 100000);
+  Tensor input = openInput(args, *def);
+  auto net = compileModel(args, def);
+  Session session(net);
+  RunOptions ro;
+  ro.keepAll = false;
+  auto t0 = std::chrono::steady_clock::now();
+  auto acts = session.run(input, ro);
+  const Tensor& out = acts->finalOutput();
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::vector<float> p = probabilities(*def, out, 0);
+  const int classes = static_cast<int>(p.size());
+  std::vector<int> order(p.size());
+  std::iota(order.begin(), order.end(), 0);
+  const int k = std::min(top, classes);
+  std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                    [&](int a, int b) { return p[a] > p[b]; });
+  if (auto npy = args.value("npy")) {
+    Tensor probs = Tensor::fromData(Shape{1, classes}, p.data());
+    writeNpy(*npy, probs);
+  }
+  if (args.has("json")) {
+    Json j;
+    j["model"] = def->name;
+    j["untrained"] = def->untrained;
+    j["image"] = args.required("image");
+    j["classes"] = classes;
+    j["forward_ms"] = ms;
+    Json arr = Json::array();
+    for (int i = 0; i < k; ++i)
+      arr.push_back({{"rank", i + 1},
+                     {"class", order[i]},
+                     {"label", classDisplayName(order[i], classes)},
+                     {"probability", p[order[i]]}});
+    j["top"] = arr;
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%s on %s (%.1f ms)\n", describeModel(*def).c_str(), args.required("image").c_str(), ms);
+  if (def->untrained) std::printf("UNTRAINED weights: these predictions are meaningless\n");
+  for (int i = 0; i < k; ++i)
+    std::printf("%3d. %7.4f  %4d  %s\n", i + 1, p[order[i]], order[i],
+                classDisplayName(order[i], classes).c_str());
+  return 0;
+}
+
+int runActivations(const ArgList& argv) {
+  Args args(argv,
+            withOptions(runOptions(), {{"layer"}, {"npy"}, {"png"}, {"colormap"}, {"normalize"},
+                                       {"mark-max", false}}),
+            "activations");
+  auto def = openModel(args);
+  const size_t layer = resolveLayerArg(args, *def);
+  ActivationGridOptions go;
+  if (auto c = args.value("colormap")) go.colormap = parseColormap(*c);
+  if (auto n = args.value("normalize")) {
+    if (*n == "map") go.normalization = MapNormalization::PerMap;
+    else if (*n == "layer") go.normalization = MapNormalization::PerLayer;
+    else throw UsageError("--normalize expects map or layer, got '" + *n + "'");
+  }
+  go.markMax = args.has("mark-max");
+  Tensor input = openInput(args, *def);
+  auto net = compileModel(args, def);
+  Session session(net);
+  RunOptions ro;
+  ro.keepAll = false;
+  ro.keep = {layer};
+  auto acts = session.run(input, ro);
+  const Tensor& t = acts->output(layer);
+  const LayerSpec& l = def->layers[layer];
+  float lo = t.numel() ? *std::min_element(t.data(), t.data() + t.numel()) : 0.0f;
+  float hi = t.numel() ? *std::max_element(t.data(), t.data() + t.numel()) : 0.0f;
+  double mean = 0;
+  for (int64_t i = 0; i < t.numel(); ++i) mean += t[i];
+  mean /= std::max<int64_t>(1, t.numel());
+  std::printf("layer %zu %s (%s): %s, min %g, max %g, mean %g%s\n", layer, l.name.c_str(),
+              std::string(onnxOpName(l.type)).c_str(), t.shape().str().c_str(), lo, hi, mean,
+              def->untrained ? " [untrained weights]" : "");
+  if (auto npy = args.value("npy")) writeNpy(*npy, t);
+  if (auto png = args.value("png")) {
+    if (t.shape().rank() != 4 && t.shape().rank() != 2)
+      throw Error("layer '" + l.name + "' has output " + t.shape().str() +
+                  ", which cannot be drawn as feature maps (use --npy)");
+    cv::Mat img = renderActivationGrid(t, go);
+    writePng(*png, img,
+             {{"Software", "zfvis " ZFVIS_VERSION},
+              {"zfvis:model", def->name},
+              {"zfvis:untrained", def->untrained ? "true" : "false"},
+              {"zfvis:image", args.required("image")},
+              {"zfvis:layer", l.name},
+              {"zfvis:view", "activations"},
+              {"zfvis:colormap", std::string(colormapName(go.colormap))},
+              {"zfvis:normalization",
+               go.normalization == MapNormalization::PerMap ? "per-map" : "per-layer"}});
+  }
+  return 0;
+}
+
+int runBench(const ArgList& argv) {
+  Args args(argv,
+            withOptions(modelOptions(), {{"batch"}, {"iters"}, {"warmup"}, {"all-layers", false}}),
+            "bench");
+  auto def = openModel(args);
+  const int batch = args.intValue("batch", 1, 1, 4096);
+  const int iters = args.intValue("iters", 20, 1, 100000);
+  const int warmup = args.intValue("warmup", 3, 0, 1000);
+  auto net = compileModel(args, def);
+  Session session(net);
+  // A deterministic pseudo-image in the network's input range.
+  Tensor input(def->input.shape.withBatch(batch));
+  for (int64_t i = 0; i < input.numel(); ++i)
+    input[i] = static_cast<float>((i * 2654435761u) % 255) - 120.0f;
+  RunOptions ro;
+  ro.keepAll = args.has("all-layers");
+  auto once = [&] {
+    auto t0 = std::chrono::steady_clock::now();
+    auto acts = session.run(input, ro);
+    if (ro.keepAll)
+      for (size_t i = 0; i < acts->layerCount(); ++i)
+        if (acts->has(i)) acts->output(i);
+    else
+      acts->finalOutput();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
+  for (int i = 0; i < warmup; ++i) once();
+  std::vector<double> times;
+  for (int i = 0; i < iters; ++i) times.push_back(once());
+  std::sort(times.begin(), times.end());
+  double median = times.size() % 2 ? times[times.size() / 2]
+                                   : 0.5 * (times[times.size() / 2 - 1] + times[times.size() / 2]);
+  std::printf("batch %d: median %.2f ms, min %.2f ms, %.1f images/s\n", batch, median, times[0],
+              batch * 1000.0 / median);
+  return 0;
+}
+
+}  // namespace zfvis::cli

@@ -1,0 +1,36 @@
+// Helpers shared by the zfvis-cli subcommands.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/cli/args.h"
+#include "core/engine.h"
+#include "core/network.h"
+
+namespace zfvis::cli {
+
+/// Options every command that opens a model accepts.
+std::vector<OptionSpec> modelOptions();
+/// Options every command that runs a model on an image accepts (includes modelOptions()).
+std::vector<OptionSpec> runOptions();
+/// Appends `extra` to `base`.
+std::vector<OptionSpec> withOptions(std::vector<OptionSpec> base, std::vector<OptionSpec> extra);
+
+/// Opens --model (and --weights) as a shared definition.
+std::shared_ptr<const NetworkDef> openModel(const Args& args);
+/// Compiles a definition with --threads.
+std::shared_ptr<const CompiledNet> compileModel(const Args& args,
+                                                std::shared_ptr<const NetworkDef> def);
+/// Loads --image (image or .npy) for a model, honouring --preprocess; returns 1 x C x H x W.
+Tensor openInput(const Args& args, const NetworkDef& def);
+/// Resolves --layer (name or index).
+size_t resolveLayerArg(const Args& args, const NetworkDef& def);
+/// "caffe-alexnet (built-in, untrained: He-normal weights)" / "model.onnx".
+std::string describeModel(const NetworkDef& def);
+/// Class probabilities from a network output row (softmax applied unless the net ends in one).
+std::vector<float> probabilities(const NetworkDef& def, const Tensor& output, int64_t sample);
+/// "1,234,567".
+std::string withThousands(int64_t v);
+
+}  // namespace zfvis::cli

@@ -1,0 +1,618 @@
+#include "core/engine.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "core/engine_internal.h"
+#include "core/error.h"
+
+namespace zfvis {
+
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::prop_kind;
+using Tag = dnnl::memory::format_tag;
+using DType = dnnl::memory::data_type;
+
+namespace detail {
+
+memory::desc plainMd(const memory::dims& dims, DType type) {
+  memory::dims strides(dims.size());
+  memory::dim s = 1;
+  for (size_t i = dims.size(); i-- > 0;) {
+    strides[i] = s;
+    s *= dims[i];
+  }
+  return memory::desc(dims, type, strides);
+}
+
+bool isPlain(const memory::desc& md) { return md == plainMd(md.dims(), md.data_type()); }
+
+memory::dims batchDims(const Shape& perSample, int batch) {
+  memory::dims d{batch};
+  for (int64_t v : perSample.dims()) d.push_back(v);
+  return d;
+}
+
+RunState::RunState(const Plan& p) : plan(&p) {
+  buffers.reserve(p.bufferSizes.size());
+  for (size_t i = 0; i < p.bufferSizes.size(); ++i) {
+    if (static_cast<int>(i) == p.views[p.inputView].buffer) {
+      buffers.emplace_back();  // the caller's input
+      continue;
+    }
+    memory::desc bytes({static_cast<memory::dim>(std::max<size_t>(p.bufferSizes[i], 1))}, DType::u8,
+                       Tag::a);
+    buffers.emplace_back(bytes, p.engine);
+  }
+  views.reserve(p.views.size());
+  for (const View& v : p.views) {
+    void* handle = buffers[v.buffer] ? buffers[v.buffer].get_data_handle() : nullptr;
+    views.emplace_back(v.md, p.engine, handle);
+  }
+}
+
+void RunState::setInput(float* data) {
+  for (size_t i = 0; i < plan->views.size(); ++i)
+    if (plan->views[i].buffer == plan->views[plan->inputView].buffer)
+      views[i].set_data_handle(data);
+}
+
+namespace {
+
+memory::dims toDims(std::initializer_list<int> v) { return memory::dims(v.begin(), v.end()); }
+
+class PlanBuilder {
+ public:
+  PlanBuilder(const NetworkDef& def, const std::vector<Shape>& shapes, int batch, bool fuse,
+              const dnnl::engine& engine)
+      : m_def(def), m_shapes(shapes), m_plan(std::make_shared<Plan>()), m_stream(engine) {
+    m_plan->batch = batch;
+    m_plan->fuse = fuse;
+    m_plan->engine = engine;
+    m_plan->layers.resize(def.layers.size());
+    m_plan->inputView = newBuffer(plainMd(batchDims(def.input.shape, batch)));
+  }
+
+  std::shared_ptr<Plan> build() {
+    for (size_t i = 0; i < m_def.layers.size(); ++i) {
+      m_index[m_def.layers[i].name] = static_cast<int>(i);
+      try {
+        addLayer(i);
+      } catch (const dnnl::error& e) {
+        const LayerSpec& l = m_def.layers[i];
+        throw Error("layer '" + l.name + "' (" + std::string(onnxOpName(l.type)) +
+                    "): oneDNN cannot run it: " + e.what());
+      }
+    }
+    m_stream.wait();
+    return m_plan;
+  }
+
+ private:
+  int newBuffer(const memory::desc& md) {
+    m_plan->bufferSizes.push_back(md.get_size());
+    return newView(static_cast<int>(m_plan->bufferSizes.size()) - 1, md);
+  }
+  int newView(int buffer, const memory::desc& md) {
+    m_plan->views.push_back({buffer, md});
+    return static_cast<int>(m_plan->views.size()) - 1;
+  }
+  const memory::desc& mdOf(int view) const { return m_plan->views[view].md; }
+
+  // View of a named producer's output.
+  int viewOf(const std::string& name) const {
+    if (name == m_def.input.name) return m_plan->inputView;
+    int producer = m_index.at(name);
+    int v = m_plan->layers[producer].out;
+    if (v < 0) throw Error("internal: output of '" + name + "' is not available");
+    return v;
+  }
+  Shape shapeOf(const std::string& name) const {
+    if (name == m_def.input.name) return m_def.input.shape;
+    return m_shapes[m_index.at(name)];
+  }
+
+  // Returns a view of `view` in layout `md`, adding a reorder step when they differ.
+  int reorderTo(int view, const memory::desc& md, int layer) {
+    if (mdOf(view) == md) return view;
+    int out = newBuffer(md);
+    Step s{dnnl::reorder(dnnl::reorder::primitive_desc(m_plan->engine, mdOf(view), m_plan->engine,
+                                                       md)),
+           {{DNNL_ARG_FROM, view}, {DNNL_ARG_TO, out}},
+           {},
+           layer};
+    m_plan->steps.push_back(std::move(s));
+    return out;
+  }
+  // A plain view of `view` with dims `dims` (same element count), reordering if needed.
+  int plainView(int view, const memory::dims& dims, int layer) {
+    int p = reorderTo(view, plainMd(mdOf(view).dims()), layer);
+    return newView(m_plan->views[p].buffer, plainMd(dims));
+  }
+
+  // Wraps constant data (owned by the NetworkDef, which outlives the plan) in a memory, and
+  // reorders it into `want` when the layouts differ.
+  memory constant(const float* data, const memory::desc& plain, const memory::desc& want) {
+    memory src(plain, m_plan->engine, const_cast<float*>(data));
+    if (plain == want) return src;
+    memory dst(want, m_plan->engine);
+    dnnl::reorder(src, dst).execute(m_stream, src, dst);
+    return dst;
+  }
+  memory ownedConstant(const std::vector<float>& values, const memory::desc& md) {
+    memory m(md, m_plan->engine);
+    std::memcpy(m.get_data_handle(), values.data(), values.size() * sizeof(float));
+    return m;
+  }
+
+  // True when layer i may absorb its only consumer, a ReLU.
+  bool canFuseRelu(size_t i) const {
+    if (!m_plan->fuse) return false;
+    std::vector<size_t> c = m_def.consumers(i);
+    return c.size() == 1 && m_def.layers[c[0]].type == LayerType::Relu &&
+           m_def.layers[c[0]].inputs.size() == 1;
+  }
+
+  void addLayer(size_t i) {
+    const LayerSpec& l = m_def.layers[i];
+    LayerInfo& info = m_plan->layers[i];
+    const int li = static_cast<int>(i);
+    const int batch = m_plan->batch;
+    const memory::dims outDims = batchDims(m_shapes[i], batch);
+    switch (l.type) {
+      case LayerType::Conv: {
+        const ConvParams& p = l.conv;
+        const Shape in = shapeOf(l.inputs[0]);
+        memory::dims srcDims = batchDims(in, batch);
+        memory::dims wDims =
+            p.groups > 1 ? memory::dims{p.groups, p.outChannels / p.groups, in[0] / p.groups,
+                                        p.kernelH, p.kernelW}
+                         : memory::dims{p.outChannels, in[0], p.kernelH, p.kernelW};
+        memory::desc srcAny(srcDims, DType::f32, Tag::any);
+        memory::desc wAny(wDims, DType::f32, Tag::any);
+        memory::desc dstAny(outDims, DType::f32, Tag::any);
+        memory::desc biasMd({p.outChannels}, DType::f32, Tag::a);
+        memory::dims strides{p.strideH, p.strideW}, dil{p.dilationH - 1, p.dilationW - 1};
+        memory::dims padL{p.pad.top, p.pad.left}, padR{p.pad.bottom, p.pad.right};
+        dnnl::primitive_attr attr;
+        bool fuse = canFuseRelu(i);
+        if (fuse) {
+          dnnl::post_ops po;
+          po.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+          attr.set_post_ops(po);
+        }
+        auto desc = p.hasBias
+                        ? dnnl::convolution_forward::desc(
+                              prop_kind::forward_inference, algorithm::convolution_direct, srcAny,
+                              wAny, biasMd, dstAny, strides, dil, padL, padR)
+                        : dnnl::convolution_forward::desc(
+                              prop_kind::forward_inference, algorithm::convolution_direct, srcAny,
+                              wAny, dstAny, strides, dil, padL, padR);
+        dnnl::convolution_forward::primitive_desc pd(desc, attr, m_plan->engine);
+        int src = reorderTo(viewOf(l.inputs[0]), pd.src_desc(), li);
+        int dst = newBuffer(pd.dst_desc());
+        Step s{dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li};
+        s.constArgs.push_back(
+            {DNNL_ARG_WEIGHTS, constant(l.weights.data(), plainMd(wDims), pd.weights_desc())});
+        if (p.hasBias) s.constArgs.push_back({DNNL_ARG_BIAS, constant(l.bias.data(), biasMd, biasMd)});
+        m_plan->steps.push_back(std::move(s));
+        info.in = src;
+        info.out = fuse ? -1 : dst;
+        info.fusedRelu = fuse;
+        m_fusedOut[li] = dst;
+        break;
+      }
+      case LayerType::Dense: {
+        const Shape in = shapeOf(l.inputs[0]);
+        const int64_t features = in.numel();
+        int src = plainView(viewOf(l.inputs[0]), {batch, features}, li);
+        memory::desc wMd = plainMd({l.dense.units, features});
+        memory::desc biasMd({l.dense.units}, DType::f32, Tag::a);
+        memory::desc dstMd = plainMd(outDims);
+        dnnl::primitive_attr attr;
+        bool fuse = canFuseRelu(i);
+        if (fuse) {
+          dnnl::post_ops po;
+          po.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+          attr.set_post_ops(po);
+        }
+        auto desc = l.dense.hasBias
+                        ? dnnl::inner_product_forward::desc(prop_kind::forward_inference,
+                                                            mdOf(src), wMd, biasMd, dstMd)
+                        : dnnl::inner_product_forward::desc(prop_kind::forward_inference,
+                                                            mdOf(src), wMd, dstMd);
+        dnnl::inner_product_forward::primitive_desc pd(desc, attr, m_plan->engine);
+        int dst = newBuffer(pd.dst_desc());
+        Step s{dnnl::inner_product_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li};
+        s.constArgs.push_back({DNNL_ARG_WEIGHTS, constant(l.weights.data(), wMd, pd.weights_desc())});
+        if (l.dense.hasBias)
+          s.constArgs.push_back({DNNL_ARG_BIAS, constant(l.bias.data(), biasMd, biasMd)});
+        m_plan->steps.push_back(std::move(s));
+        info.in = src;
+        info.out = fuse ? -1 : dst;
+        info.fusedRelu = fuse;
+        m_fusedOut[li] = dst;
+        break;
+      }
+      case LayerType::Relu: {
+        int producer = l.inputs[0] == m_def.input.name ? -1 : m_index.at(l.inputs[0]);
+        if (producer >= 0 && m_plan->layers[producer].fusedRelu) {
+          info.out = m_fusedOut.at(producer);  // the producer already applied the ReLU
+          info.in = -1;
+          break;
+        }
+        int src = viewOf(l.inputs[0]);
+        dnnl::eltwise_forward::primitive_desc pd(
+            {prop_kind::forward_inference, algorithm::eltwise_relu, mdOf(src), 0.0f, 0.0f},
+            m_plan->engine);
+        int dst = newBuffer(pd.dst_desc());
+        m_plan->steps.push_back(
+            {dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li});
+        info.in = src;
+        info.out = dst;
+        break;
+      }
+      case LayerType::LRN: {
+        int src = viewOf(l.inputs[0]);
+        dnnl::lrn_forward::primitive_desc pd(
+            {prop_kind::forward_inference, algorithm::lrn_across_channels, mdOf(src), l.lrn.size,
+             l.lrn.alpha, l.lrn.beta, l.lrn.bias},
+            m_plan->engine);
+        int dst = newBuffer(pd.dst_desc());
+        m_plan->steps.push_back(
+            {dnnl::lrn_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li});
+        info.in = src;
+        info.out = dst;
+        break;
+      }
+      case LayerType::MaxPool:
+      case LayerType::AveragePool:
+      case LayerType::GlobalAveragePool: {
+        const Shape in = shapeOf(l.inputs[0]);
+        int src = viewOf(l.inputs[0]);
+        memory::dims kernel, strides, padL, padR;
+        algorithm alg;
+        if (l.type == LayerType::GlobalAveragePool) {
+          kernel = {in[1], in[2]};
+          strides = {1, 1};
+          padL = padR = {0, 0};
+          alg = algorithm::pooling_avg_exclude_padding;
+        } else {
+          const PoolParams& p = l.pool;
+          kernel = {p.kernelH, p.kernelW};
+          strides = {p.strideH, p.strideW};
+          padL = {p.pad.top, p.pad.left};
+          // oneDNN rounds down; extend the right padding so it yields the (ceil) output size.
+          auto right = [&](int64_t size, int k, int s, int pl, int pr, int64_t out) {
+            int64_t need = (out - 1) * s + k - size - pl;
+            return std::max<int64_t>(pr, need);
+          };
+          padR = {right(in[1], p.kernelH, p.strideH, p.pad.top, p.pad.bottom, m_shapes[i][1]),
+                  right(in[2], p.kernelW, p.strideW, p.pad.left, p.pad.right, m_shapes[i][2])};
+          alg = l.type == LayerType::MaxPool ? algorithm::pooling_max
+                : p.countIncludePad          ? algorithm::pooling_avg_include_padding
+                                             : algorithm::pooling_avg_exclude_padding;
+        }
+        bool training = l.type == LayerType::MaxPool;
+        memory::desc dstAny(outDims, DType::f32, Tag::any);
+        dnnl::pooling_forward::primitive_desc pd(
+            {training ? prop_kind::forward_training : prop_kind::forward_inference, alg, mdOf(src),
+             dstAny, strides, kernel, padL, padR},
+            m_plan->engine);
+        int dst = newBuffer(pd.dst_desc());
+        Step s{dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li};
+        if (training) {
+          info.workspace = newBuffer(pd.workspace_desc());
+          s.viewArgs.push_back({DNNL_ARG_WORKSPACE, info.workspace});
+        }
+        m_plan->steps.push_back(std::move(s));
+        info.in = src;
+        info.out = dst;
+        info.poolPd = pd;
+        break;
+      }
+      case LayerType::Dropout:
+      case LayerType::Identity: {
+        int src = viewOf(l.inputs[0]);
+        info.in = src;
+        info.out = src;
+        break;
+      }
+      case LayerType::Flatten:
+      case LayerType::Reshape: {
+        info.in = viewOf(l.inputs[0]);
+        info.out = plainView(info.in, outDims, li);
+        break;
+      }
+      case LayerType::Concat: {
+        std::vector<memory::desc> mds;
+        std::vector<int> srcs;
+        for (const std::string& name : l.inputs) {
+          srcs.push_back(viewOf(name));
+          mds.push_back(mdOf(srcs.back()));
+        }
+        dnnl::concat::primitive_desc pd(l.axis.axis, mds, m_plan->engine);
+        int dst = newBuffer(pd.dst_desc());
+        Step s{dnnl::concat(pd), {{DNNL_ARG_DST, dst}}, {}, li};
+        for (size_t k = 0; k < srcs.size(); ++k)
+          s.viewArgs.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k), srcs[k]});
+        m_plan->steps.push_back(std::move(s));
+        info.in = srcs[0];
+        info.out = dst;
+        break;
+      }
+      case LayerType::Softmax: {
+        int axis = l.axis.axis;
+        memory::dims dims = outDims;
+        if (l.axis.coerce2d) {
+          memory::dim outer = 1, inner = 1;
+          for (int d = 0; d < static_cast<int>(dims.size()); ++d) (d < axis ? outer : inner) *= dims[d];
+          dims = {outer, inner};
+          axis = 1;
+        }
+        int src = plainView(viewOf(l.inputs[0]), dims, li);
+        dnnl::softmax_forward::primitive_desc pd({prop_kind::forward_inference, mdOf(src), axis},
+                                                 m_plan->engine);
+        int dst = newBuffer(pd.dst_desc());
+        m_plan->steps.push_back(
+            {dnnl::softmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li});
+        info.in = src;
+        info.out = newView(m_plan->views[dst].buffer, plainMd(outDims));
+        break;
+      }
+      case LayerType::BatchNorm: {
+        int src = viewOf(l.inputs[0]);
+        const int64_t c = m_shapes[i][0];
+        dnnl::batch_normalization_forward::primitive_desc pd(
+            {prop_kind::forward_inference, mdOf(src), l.batchNorm.epsilon,
+             dnnl::normalization_flags::use_global_stats |
+                 dnnl::normalization_flags::use_scale_shift},
+            m_plan->engine);
+        int dst = newBuffer(pd.dst_desc());
+        const float* w = l.weights.data();
+        std::vector<float> scaleShift(w, w + 2 * c), mean(w + 2 * c, w + 3 * c),
+            var(w + 3 * c, w + 4 * c);
+        Step s{dnnl::batch_normalization_forward(pd),
+               {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+               {},
+               li};
+        s.constArgs.push_back({DNNL_ARG_SCALE_SHIFT, ownedConstant(scaleShift, plainMd({2, c}))});
+        s.constArgs.push_back({DNNL_ARG_MEAN, ownedConstant(mean, plainMd({c}))});
+        s.constArgs.push_back({DNNL_ARG_VARIANCE, ownedConstant(var, plainMd({c}))});
+        m_plan->steps.push_back(std::move(s));
+        info.in = src;
+        info.out = dst;
+        break;
+      }
+      case LayerType::Add: {
+        auto padRank = [&](memory::dims d, size_t rank) {
+          while (d.size() < rank) d.insert(d.begin(), 1);
+          return d;
+        };
+        int a = plainView(viewOf(l.inputs[0]), batchDims(shapeOf(l.inputs[0]), batch), li);
+        memory::desc dstMd = plainMd(outDims);
+        Step s{{}, {{DNNL_ARG_SRC_0, a}}, {}, li};
+        memory::desc bMd;
+        if (l.inputs.size() == 2) {
+          int b = plainView(viewOf(l.inputs[1]), batchDims(shapeOf(l.inputs[1]), batch), li);
+          // Both operands need the output's rank.
+          a = newView(m_plan->views[a].buffer, plainMd(padRank(mdOf(a).dims(), outDims.size())));
+          b = newView(m_plan->views[b].buffer, plainMd(padRank(mdOf(b).dims(), outDims.size())));
+          s.viewArgs = {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}};
+          bMd = mdOf(b);
+        } else {
+          memory::dims cd(l.weights.shape().dims().begin(), l.weights.shape().dims().end());
+          bMd = plainMd(padRank(cd, outDims.size()));
+          s.constArgs.push_back({DNNL_ARG_SRC_1, constant(l.weights.data(), bMd, bMd)});
+        }
+        dnnl::binary::primitive_desc pd({algorithm::binary_add, mdOf(a), bMd, dstMd},
+                                        m_plan->engine);
+        int dst = newBuffer(dstMd);
+        s.prim = dnnl::binary(pd);
+        s.viewArgs.push_back({DNNL_ARG_DST, dst});
+        m_plan->steps.push_back(std::move(s));
+        info.in = a;
+        info.out = dst;
+        break;
+      }
+    }
+  }
+
+  const NetworkDef& m_def;
+  const std::vector<Shape>& m_shapes;
+  std::shared_ptr<Plan> m_plan;
+  dnnl::stream m_stream;
+  std::unordered_map<std::string, int> m_index;
+  std::unordered_map<int, int> m_fusedOut;  // Conv/Dense layer -> its dst view
+};
+
+}  // namespace
+
+std::shared_ptr<Plan> buildPlan(const NetworkDef& def, const std::vector<Shape>& shapes,
+                                int batch, bool fuse, const dnnl::engine& engine) {
+  return PlanBuilder(def, shapes, batch, fuse, engine).build();
+}
+
+void executePlan(const Plan& plan, RunState& state, ProgressSink* progress) {
+  dnnl::stream stream(plan.engine);
+  const int64_t total = static_cast<int64_t>(plan.layers.size());
+  int lastLayer = -1;
+  std::unordered_map<int, memory> args;
+  for (const Step& s : plan.steps) {
+    if (progress && s.layer != lastLayer) {
+      reportProgress(progress, s.layer, total);
+      lastLayer = s.layer;
+    }
+    args.clear();
+    for (const auto& [arg, view] : s.viewArgs) args.emplace(arg, state.views[view]);
+    for (const auto& [arg, mem] : s.constArgs) args.emplace(arg, mem);
+    s.prim.execute(stream, args);
+  }
+  stream.wait();
+  if (progress) reportProgress(progress, total, total);
+}
+
+Tensor viewToTensor(const Plan& plan, const RunState& state, int view, const Shape& shape) {
+  Tensor out(shape);
+  const memory& src = state.views[view];
+  memory::desc plain = plainMd(src.get_desc().dims());
+  if (src.get_desc() == plain) {
+    std::memcpy(out.data(), src.get_data_handle(), static_cast<size_t>(out.numel()) * sizeof(float));
+  } else {
+    dnnl::stream stream(plan.engine);
+    memory dst(plain, plan.engine, out.data());
+    dnnl::reorder(src, dst).execute(stream, const_cast<memory&>(src), dst);
+    stream.wait();
+  }
+  return out;
+}
+
+}  // namespace detail
+
+int setEngineThreads(int threads) {
+  int previous = omp_get_max_threads();
+  if (threads > 0) omp_set_num_threads(threads);
+  return previous;
+}
+
+// ---- CompiledNet -------------------------------------------------------------------------
+
+CompiledNet::CompiledNet(std::shared_ptr<const NetworkDef> def, EngineOptions options)
+    : m_def(std::move(def)), m_options(options), m_cache(std::make_unique<detail::PlanCache>()) {
+  m_shapes = m_def->outputShapes();
+}
+
+CompiledNet::~CompiledNet() = default;
+
+std::shared_ptr<const CompiledNet> CompiledNet::compile(std::shared_ptr<const NetworkDef> def,
+                                                        EngineOptions options) {
+  if (!def) throw Error("compile: no network");
+  def->validate();
+  return std::shared_ptr<const CompiledNet>(new CompiledNet(std::move(def), options));
+}
+
+std::shared_ptr<const detail::Plan> CompiledNet::plan(int batch, bool fuse) const {
+  if (batch < 1) throw Error("batch size must be at least 1, got " + std::to_string(batch));
+  std::lock_guard lock(m_cache->mutex);
+  auto key = std::make_pair(batch, fuse);
+  auto it = m_cache->plans.find(key);
+  if (it != m_cache->plans.end()) return it->second;
+  setEngineThreads(m_options.threads);
+  auto p = detail::buildPlan(*m_def, m_shapes, batch, fuse, m_cache->engine);
+  m_cache->plans.emplace(key, p);
+  return p;
+}
+
+// ---- Activations ------------------------------------------------------------------------
+
+Activations::Activations(std::shared_ptr<const CompiledNet> net,
+                         std::shared_ptr<const detail::Plan> plan,
+                         std::shared_ptr<detail::RunState> state, Tensor input)
+    : m_net(std::move(net)),
+      m_plan(std::move(plan)),
+      m_state(std::move(state)),
+      m_input(std::move(input)),
+      m_outputs(m_plan->layers.size()) {}
+
+Activations::~Activations() = default;
+
+int Activations::batch() const { return m_plan->batch; }
+
+size_t Activations::layerCount() const { return m_plan->layers.size(); }
+
+bool Activations::has(size_t layer) const {
+  return layer < m_plan->layers.size() && m_plan->layers[layer].out >= 0;
+}
+
+const Tensor& Activations::output(size_t layer) const {
+  if (layer >= m_plan->layers.size())
+    throw Error("layer index " + std::to_string(layer) + " is out of range");
+  std::lock_guard lock(m_mutex);
+  if (!m_outputs[layer]) {
+    const detail::LayerInfo& info = m_plan->layers[layer];
+    if (info.out < 0)
+      throw Error("layer '" + m_net->def().layers[layer].name +
+                  "': its output was not kept by this run (run with keepAll)");
+    Shape s = m_net->outputShapes()[layer].withBatch(m_plan->batch);
+    m_outputs[layer] =
+        std::make_unique<Tensor>(detail::viewToTensor(*m_plan, *m_state, info.out, s));
+  }
+  return *m_outputs[layer];
+}
+
+std::vector<int32_t> Activations::poolSwitches(size_t layer) const {
+  const NetworkDef& def = m_net->def();
+  if (layer >= def.layers.size() || def.layers[layer].type != LayerType::MaxPool)
+    throw Error("poolSwitches: layer " + std::to_string(layer) + " is not a MaxPool layer");
+  const detail::LayerInfo& info = m_plan->layers[layer];
+  const memory& ws = m_state->views[info.workspace];
+  memory::desc wsMd = ws.get_desc();
+  memory::desc plain = detail::plainMd(wsMd.dims(), wsMd.data_type());
+  std::vector<uint8_t> bytes(plain.get_size());
+  {
+    dnnl::stream stream(m_plan->engine);
+    memory dst(plain, m_plan->engine, bytes.data());
+    dnnl::reorder(ws, dst).execute(stream, const_cast<memory&>(ws), dst);
+    stream.wait();
+  }
+  const PoolParams& p = def.layers[layer].pool;
+  const Shape& inShape = def.layers[layer].inputs[0] == def.input.name
+                             ? def.input.shape
+                             : m_net->outputShapes()[def.indexOf(def.layers[layer].inputs[0])];
+  const int64_t H = inShape[1], W = inShape[2];
+  const Shape& outShape = m_net->outputShapes()[layer];
+  const int64_t C = outShape[0], OH = outShape[1], OW = outShape[2];
+  const int64_t n = int64_t(m_plan->batch) * C * OH * OW;
+  std::vector<int32_t> out(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t k = wsMd.data_type() == DType::u8 ? bytes[i]
+                                              : reinterpret_cast<const int32_t*>(bytes.data())[i];
+    int64_t ow = i % OW, oh = (i / OW) % OH;
+    int64_t ky = k / p.kernelW, kx = k % p.kernelW;
+    int64_t y = oh * p.strideH - p.pad.top + ky, x = ow * p.strideW - p.pad.left + kx;
+    y = std::clamp<int64_t>(y, 0, H - 1);
+    x = std::clamp<int64_t>(x, 0, W - 1);
+    out[static_cast<size_t>(i)] = static_cast<int32_t>(y * W + x);
+  }
+  return out;
+}
+
+// ---- Session ----------------------------------------------------------------------------
+
+Session::Session(std::shared_ptr<const CompiledNet> net) : m_net(std::move(net)) {}
+
+Session::~Session() = default;
+
+std::shared_ptr<const Activations> Session::run(const Tensor& input, const RunOptions& options) {
+  const NetworkDef& def = m_net->def();
+  Tensor in = input;
+  if (in.shape() == def.input.shape) in.reshape(def.input.shape.withBatch(1));
+  if (in.shape().rank() != def.input.shape.rank() + 1 || in.shape().dropFirst() != def.input.shape)
+    throw Error("model '" + def.name + "': input has shape " + input.shape().str() +
+                ", expected N x " + def.input.shape.str());
+  const int batch = static_cast<int>(in.shape()[0]);
+  bool fuse = !options.keepAll;
+  if (fuse)
+    for (size_t k : options.keep)
+      if (k < def.layers.size() &&
+          (def.layers[k].type == LayerType::Conv || def.layers[k].type == LayerType::Dense))
+        fuse = false;
+  auto plan = m_net->plan(batch, fuse);
+  std::shared_ptr<detail::RunState> state;
+  if (m_spare && m_spare.use_count() == 1 && m_spare->plan == plan.get()) {
+    state = std::move(m_spare);
+  } else {
+    state = std::make_shared<detail::RunState>(*plan);
+  }
+  state->setInput(in.data());
+  setEngineThreads(m_net->options().threads);
+  detail::executePlan(*plan, *state, options.progress);
+  m_spare = state;
+  return std::make_shared<Activations>(m_net, plan, std::move(state), std::move(in));
+}
+
+}  // namespace zfvis

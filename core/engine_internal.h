@@ -1,0 +1,88 @@
+// Engine internals shared by the engine and the projector (never included by the UI).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "core/network.h"
+#include "core/progress.h"
+#include "core/tensor.h"
+
+namespace zfvis::detail {
+
+/// A plain (row-major) f32 memory descriptor for `dims`.
+dnnl::memory::desc plainMd(const dnnl::memory::dims& dims,
+                           dnnl::memory::data_type type = dnnl::memory::data_type::f32);
+/// True when `md` is the plain row-major layout of its dims.
+bool isPlain(const dnnl::memory::desc& md);
+/// Batched dims of a per-sample shape.
+dnnl::memory::dims batchDims(const Shape& perSample, int batch);
+
+/// A region of a run buffer seen through one memory descriptor (aliases share a buffer).
+struct View {
+  int buffer = -1;           // index into Plan::bufferSizes
+  dnnl::memory::desc md;     // layout
+};
+
+/// One primitive call: arguments are views of the run's buffers or constant memories.
+struct Step {
+  dnnl::primitive prim;
+  std::vector<std::pair<int, int>> viewArgs;              // (DNNL_ARG_*, view index)
+  std::vector<std::pair<int, dnnl::memory>> constArgs;    // weights, bias, statistics
+  int layer = -1;                                         // owning layer (progress)
+};
+
+/// What the plan knows about one layer.
+struct LayerInfo {
+  int out = -1;         // view of the output; -1 when not kept (fused into the next layer)
+  int in = -1;          // view of the (first) input as the primitive read it (after reorders)
+  int workspace = -1;   // MaxPool: view of the switches
+  bool fusedRelu = false;  // Conv/Dense whose ReLU ran inside it (out is then the ReLU output)
+  std::optional<dnnl::pooling_forward::primitive_desc> poolPd;  // MaxPool/AveragePool/GAP
+};
+
+/// Everything needed to run one batch size: primitives, constants and buffer layout.
+struct Plan {
+  int batch = 1;
+  bool fuse = false;
+  dnnl::engine engine;
+  std::vector<size_t> bufferSizes;   // bytes per buffer
+  std::vector<View> views;           // all views
+  int inputView = -1;                // the network input (plain N x C x H x W)
+  std::vector<Step> steps;           // in execution order
+  std::vector<LayerInfo> layers;     // per layer
+};
+
+/// Per-run memories for a plan.
+struct RunState {
+  const Plan* plan = nullptr;
+  std::vector<dnnl::memory> buffers;  // one per buffer (library-allocated)
+  std::vector<dnnl::memory> views;    // one per view (user-handle memories over buffers)
+  explicit RunState(const Plan& p);
+  /// Points the input view at caller-owned data.
+  void setInput(float* data);
+};
+
+/// Builds a plan; `fuse` lets Conv/Dense absorb a following ReLU that is their only consumer.
+std::shared_ptr<Plan> buildPlan(const NetworkDef& def, const std::vector<Shape>& shapes,
+                                int batch, bool fuse, const dnnl::engine& engine);
+
+/// Runs a plan's steps on a state (the input handle must be set).
+void executePlan(const Plan& plan, RunState& state, ProgressSink* progress);
+
+/// Copies the contents of `view` of a run into a plain tensor of shape `shape`.
+Tensor viewToTensor(const Plan& plan, const RunState& state, int view, const Shape& shape);
+
+class PlanCache {
+ public:
+  std::mutex mutex;
+  std::map<std::pair<int, bool>, std::shared_ptr<const Plan>> plans;
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+};
+
+}  // namespace zfvis::detail

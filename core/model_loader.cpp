@@ -1,0 +1,64 @@
+#include "core/model_loader.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "core/builtin_models.h"
+#include "core/error.h"
+#include "core/keras_import.h"
+#include "core/onnx_import.h"
+
+namespace zfvis {
+
+namespace {
+
+std::string lowerExtension(const std::string& spec) {
+  std::string ext = std::filesystem::path(spec).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  return ext;
+}
+
+bool isKerasExtension(const std::string& ext) {
+  return ext == ".h5" || ext == ".hdf5" || ext == ".keras";
+}
+
+}  // namespace
+
+bool looksLikeModelFile(const std::string& spec) {
+  std::string ext = lowerExtension(spec);
+  return ext == ".onnx" || isKerasExtension(ext) || spec.find('/') != std::string::npos;
+}
+
+NetworkDef loadModel(const std::string& spec, const std::string& weights) {
+  NetworkDef def;
+  if (isBuiltinModel(spec)) {
+    def = makeBuiltinModel(spec);
+  } else {
+    std::string ext = lowerExtension(spec);
+    std::error_code ec;
+    if (!looksLikeModelFile(spec) && !std::filesystem::exists(spec, ec)) {
+      makeBuiltinModel(spec);  // throws "unknown model" listing the built-ins
+    }
+    if (!std::filesystem::exists(spec, ec))
+      throw Error("cannot open model '" + spec + "': no such file");
+    if (ext == ".onnx") {
+      def = importOnnx(spec);
+    } else if (isKerasExtension(ext)) {
+      def = importKeras(spec);
+    } else {
+      throw Error("cannot open model '" + spec +
+                  "': unknown file type (expected .onnx or a Keras .h5 file)");
+    }
+  }
+  if (!weights.empty()) {
+    if (!isKerasExtension(lowerExtension(weights)))
+      throw Error("cannot apply weights '" + weights + "': expected a Keras .h5 file");
+    applyKerasWeights(def, weights);
+    def.untrained = false;
+    def.source += " + weights " + weights;
+  }
+  def.validate();
+  return def;
+}
+
+}  // namespace zfvis

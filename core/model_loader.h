@@ -1,0 +1,18 @@
+// Opening a model from the command line or the GUI: a built-in name, an .onnx file or a Keras
+// .h5 file, optionally with Keras weights applied to a built-in architecture.
+#pragma once
+
+#include <string>
+
+#include "core/network.h"
+
+namespace zfvis {
+
+/// Loads `spec` (built-in name, .onnx, .h5/.hdf5/.keras). With `weights` (a Keras .h5 file),
+/// applies those weights to the architecture. Throws Error naming the file and the problem.
+NetworkDef loadModel(const std::string& spec, const std::string& weights = "");
+
+/// True when `spec` names something loadModel would try to open as a file.
+bool looksLikeModelFile(const std::string& spec);
+
+}  // namespace zfvis
