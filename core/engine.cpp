@@ -63,8 +63,6 @@ void RunState::setInput(float* data) {
 
 namespace {
 
-memory::dims toDims(std::initializer_list<int> v) { return memory::dims(v.begin(), v.end()); }
-
 class PlanBuilder {
  public:
   PlanBuilder(const NetworkDef& def, const std::vector<Shape>& shapes, int batch, bool fuse,
@@ -257,6 +255,10 @@ class PlanBuilder {
         break;
       }
       case LayerType::LRN: {
+        if (l.lrn.size % 2 == 0)
+          throw Error("layer '" + l.name + "' (LRN): size " + std::to_string(l.lrn.size) +
+                      " is even; only odd sizes are supported (oneDNN's channel window is "
+                      "symmetric, ONNX's is not for even sizes)");
         int src = viewOf(l.inputs[0]);
         dnnl::lrn_forward::primitive_desc pd(
             {prop_kind::forward_inference, algorithm::lrn_across_channels, mdOf(src), l.lrn.size,

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,8 @@ class Shape {
  private:
   std::vector<int64_t> m_dims;
 };
+
+/// Prints "96 x 55 x 55" (also used by GoogleTest failure messages).
+inline std::ostream& operator<<(std::ostream& os, const Shape& s) { return os << s.str(); }
 
 }  // namespace zfvis
