@@ -17,8 +17,7 @@ void writeFileAtomic(const std::filesystem::path& path, std::string_view bytes) 
   std::filesystem::path tmp = path;
   tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw Error("cannot write '" + path.string() + "': " + std::strerror(errno));
+  if (fd < 0) throw Error("cannot write '" + path.string() + "': " + std::strerror(errno));
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -46,8 +45,8 @@ std::string readFile(const std::filesystem::path& path, size_t maxBytes) {
   auto size = std::filesystem::file_size(path, ec);
   if (ec) throw Error("cannot read '" + path.string() + "': " + ec.message());
   if (size > maxBytes)
-    throw Error("cannot read '" + path.string() + "': file is too large (" +
-                std::to_string(size) + " bytes)");
+    throw Error("cannot read '" + path.string() + "': file is too large (" + std::to_string(size) +
+                " bytes)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot open '" + path.string() + "': " + std::strerror(errno));
   std::string data(size, '\0');

@@ -22,14 +22,14 @@ void alexClassifier(NetBuilder& b) {
 
 // The seed's single-tower AlexNet trunk on 227 x 227 (Keras valid/same padding).
 void seedAlexTrunk(NetBuilder& b) {
-  b.conv("conv1", 96, 11, 4).relu("relu1");    // 96 x 55 x 55
-  b.maxPool("pool1", 3, 2);                    // 96 x 27 x 27
-  b.convSame("conv2", 256, 5).relu("relu2");   // 256 x 27 x 27
-  b.maxPool("pool2", 3, 2);                    // 256 x 13 x 13
-  b.convSame("conv3", 384, 3).relu("relu3");   // 384 x 13 x 13
-  b.convSame("conv4", 384, 3).relu("relu4");   // 384 x 13 x 13
-  b.convSame("conv5", 256, 3).relu("relu5");   // 256 x 13 x 13
-  b.maxPool("pool5", 3, 2);                    // 256 x 6 x 6
+  b.conv("conv1", 96, 11, 4).relu("relu1");   // 96 x 55 x 55
+  b.maxPool("pool1", 3, 2);                   // 96 x 27 x 27
+  b.convSame("conv2", 256, 5).relu("relu2");  // 256 x 27 x 27
+  b.maxPool("pool2", 3, 2);                   // 256 x 13 x 13
+  b.convSame("conv3", 384, 3).relu("relu3");  // 384 x 13 x 13
+  b.convSame("conv4", 384, 3).relu("relu4");  // 384 x 13 x 13
+  b.convSame("conv5", 256, 3).relu("relu5");  // 256 x 13 x 13
+  b.maxPool("pool5", 3, 2);                   // 256 x 6 x 6
 }
 
 NetworkDef alexnet(uint64_t seed) {
@@ -86,67 +86,68 @@ NetworkDef zfnetSeed(uint64_t seed) {
 
 NetworkDef ninSeed(uint64_t seed) {
   NetBuilder b("nin", {3, 227, 227}, seed);
-  seedAlexTrunk(b);          // 256 x 6 x 6
-  b.globalAvgPool("gap");    // 256 x 1 x 1
-  b.flatten("flatten");      // 256
-  b.softmax("prob");         // 256
+  seedAlexTrunk(b);        // 256 x 6 x 6
+  b.globalAvgPool("gap");  // 256 x 1 x 1
+  b.flatten("flatten");    // 256
+  b.softmax("prob");       // 256
   NetworkDef d = b.build();
   d.notes.push_back(kReluNote);
-  d.notes.push_back("The seed's NIN is the AlexNet trunk with global average pooling in place of "
-                    "the dense layers: 256 outputs, not the 1000 ImageNet classes.");
+  d.notes.push_back(
+      "The seed's NIN is the AlexNet trunk with global average pooling in place of "
+      "the dense layers: 256 outputs, not the 1000 ImageNet classes.");
   return d;
 }
 
 NetworkDef caffeAlexnet(uint64_t seed) {
   NetBuilder b("caffe-alexnet", {3, 227, 227}, seed);
-  b.conv("conv1", 96, 11, 4).relu("relu1").lrn("norm1");          // 96 x 55 x 55
-  b.maxPool("pool1", 3, 2);                                        // 96 x 27 x 27
+  b.conv("conv1", 96, 11, 4).relu("relu1").lrn("norm1");                   // 96 x 55 x 55
+  b.maxPool("pool1", 3, 2);                                                // 96 x 27 x 27
   b.conv("conv2", 256, 5, 1, {2, 2, 2, 2}, 2).relu("relu2").lrn("norm2");  // 256 x 27 x 27
-  b.maxPool("pool2", 3, 2);                                        // 256 x 13 x 13
-  b.conv("conv3", 384, 3, 1, {1, 1, 1, 1}).relu("relu3");          // 384 x 13 x 13
-  b.conv("conv4", 384, 3, 1, {1, 1, 1, 1}, 2).relu("relu4");       // 384 x 13 x 13
-  b.conv("conv5", 256, 3, 1, {1, 1, 1, 1}, 2).relu("relu5");       // 256 x 13 x 13
-  b.maxPool("pool5", 3, 2);                                        // 256 x 6 x 6
-  b.flatten("flatten");                                            // 9216
+  b.maxPool("pool2", 3, 2);                                                // 256 x 13 x 13
+  b.conv("conv3", 384, 3, 1, {1, 1, 1, 1}).relu("relu3");                  // 384 x 13 x 13
+  b.conv("conv4", 384, 3, 1, {1, 1, 1, 1}, 2).relu("relu4");               // 384 x 13 x 13
+  b.conv("conv5", 256, 3, 1, {1, 1, 1, 1}, 2).relu("relu5");               // 256 x 13 x 13
+  b.maxPool("pool5", 3, 2);                                                // 256 x 6 x 6
+  b.flatten("flatten");                                                    // 9216
   alexClassifier(b);
   return b.build();
 }
 
 NetworkDef zfnetPaper(uint64_t seed) {
   NetBuilder b("zfnet-paper", {3, 224, 224}, seed);
-  b.conv("conv1", 96, 7, 2, {1, 1, 1, 1}).relu("relu1");  // 96 x 110 x 110
-  b.maxPool("pool1", 3, 2, {1, 1, 1, 1}).lrn("norm1");    // 96 x 55 x 55
-  b.conv("conv2", 256, 5, 2).relu("relu2");               // 256 x 26 x 26
-  b.maxPool("pool2", 3, 2, {1, 1, 1, 1}).lrn("norm2");    // 256 x 13 x 13
-  b.conv("conv3", 384, 3, 1, {1, 1, 1, 1}).relu("relu3"); // 384 x 13 x 13
-  b.conv("conv4", 384, 3, 1, {1, 1, 1, 1}).relu("relu4"); // 384 x 13 x 13
-  b.conv("conv5", 256, 3, 1, {1, 1, 1, 1}).relu("relu5"); // 256 x 13 x 13
-  b.maxPool("pool5", 3, 2);                               // 256 x 6 x 6
-  b.flatten("flatten");                                   // 9216
+  b.conv("conv1", 96, 7, 2, {1, 1, 1, 1}).relu("relu1");   // 96 x 110 x 110
+  b.maxPool("pool1", 3, 2, {1, 1, 1, 1}).lrn("norm1");     // 96 x 55 x 55
+  b.conv("conv2", 256, 5, 2).relu("relu2");                // 256 x 26 x 26
+  b.maxPool("pool2", 3, 2, {1, 1, 1, 1}).lrn("norm2");     // 256 x 13 x 13
+  b.conv("conv3", 384, 3, 1, {1, 1, 1, 1}).relu("relu3");  // 384 x 13 x 13
+  b.conv("conv4", 384, 3, 1, {1, 1, 1, 1}).relu("relu4");  // 384 x 13 x 13
+  b.conv("conv5", 256, 3, 1, {1, 1, 1, 1}).relu("relu5");  // 256 x 13 x 13
+  b.maxPool("pool5", 3, 2);                                // 256 x 6 x 6
+  b.flatten("flatten");                                    // 9216
   alexClassifier(b);
   return b.build();
 }
 
 NetworkDef ninPaper(uint64_t seed) {
   NetBuilder b("nin-paper", {3, 224, 224}, seed);
-  b.conv("conv1", 96, 11, 4).relu("relu0");                     // 96 x 54 x 54
-  b.conv("cccp1", 96, 1, 1).relu("relu1");                      // 96 x 54 x 54
-  b.conv("cccp2", 96, 1, 1).relu("relu2");                      // 96 x 54 x 54
-  b.maxPool("pool0", 3, 2, {}, true);                           // 96 x 27 x 27
-  b.conv("conv2", 256, 5, 1, {2, 2, 2, 2}).relu("relu3");       // 256 x 27 x 27
-  b.conv("cccp3", 256, 1, 1).relu("relu5");                     // 256 x 27 x 27
-  b.conv("cccp4", 256, 1, 1).relu("relu6");                     // 256 x 27 x 27
-  b.maxPool("pool2", 3, 2, {}, true);                           // 256 x 13 x 13
-  b.conv("conv3", 384, 3, 1, {1, 1, 1, 1}).relu("relu7");       // 384 x 13 x 13
-  b.conv("cccp5", 384, 1, 1).relu("relu8");                     // 384 x 13 x 13
-  b.conv("cccp6", 384, 1, 1).relu("relu9");                     // 384 x 13 x 13
-  b.maxPool("pool3", 3, 2, {}, true).dropout("drop");           // 384 x 6 x 6
+  b.conv("conv1", 96, 11, 4).relu("relu0");                       // 96 x 54 x 54
+  b.conv("cccp1", 96, 1, 1).relu("relu1");                        // 96 x 54 x 54
+  b.conv("cccp2", 96, 1, 1).relu("relu2");                        // 96 x 54 x 54
+  b.maxPool("pool0", 3, 2, {}, true);                             // 96 x 27 x 27
+  b.conv("conv2", 256, 5, 1, {2, 2, 2, 2}).relu("relu3");         // 256 x 27 x 27
+  b.conv("cccp3", 256, 1, 1).relu("relu5");                       // 256 x 27 x 27
+  b.conv("cccp4", 256, 1, 1).relu("relu6");                       // 256 x 27 x 27
+  b.maxPool("pool2", 3, 2, {}, true);                             // 256 x 13 x 13
+  b.conv("conv3", 384, 3, 1, {1, 1, 1, 1}).relu("relu7");         // 384 x 13 x 13
+  b.conv("cccp5", 384, 1, 1).relu("relu8");                       // 384 x 13 x 13
+  b.conv("cccp6", 384, 1, 1).relu("relu9");                       // 384 x 13 x 13
+  b.maxPool("pool3", 3, 2, {}, true).dropout("drop");             // 384 x 6 x 6
   b.conv("conv4-1024", 1024, 3, 1, {1, 1, 1, 1}).relu("relu10");  // 1024 x 6 x 6
-  b.conv("cccp7-1024", 1024, 1, 1).relu("relu11");              // 1024 x 6 x 6
-  b.conv("cccp8-1024", 1000, 1, 1).relu("relu12");              // 1000 x 6 x 6
-  b.globalAvgPool("pool4");                                     // 1000 x 1 x 1
-  b.flatten("flatten");                                         // 1000
-  b.softmax("prob");                                            // 1000
+  b.conv("cccp7-1024", 1024, 1, 1).relu("relu11");                // 1024 x 6 x 6
+  b.conv("cccp8-1024", 1000, 1, 1).relu("relu12");                // 1000 x 6 x 6
+  b.globalAvgPool("pool4");                                       // 1000 x 1 x 1
+  b.flatten("flatten");                                           // 1000
+  b.softmax("prob");                                              // 1000
   return b.build();
 }
 
@@ -167,7 +168,8 @@ const std::vector<Entry>& entries() {
        caffeAlexnet},
       {{"zfnet-paper", "Zeiler & Fergus fig. 3 (224->110->55->26->13->6), LRN, 62.4 M params"},
        zfnetPaper},
-      {{"nin-paper", "Lin et al. ImageNet NIN: mlpconv blocks, global average pooling, 7.6 M params"},
+      {{"nin-paper",
+        "Lin et al. ImageNet NIN: mlpconv blocks, global average pooling, 7.6 M params"},
        ninPaper},
   };
   return e;

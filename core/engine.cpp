@@ -29,7 +29,9 @@ memory::desc plainMd(const memory::dims& dims, DType type) {
   return memory::desc(dims, type, strides);
 }
 
-bool isPlain(const memory::desc& md) { return md == plainMd(md.dims(), md.data_type()); }
+bool isPlain(const memory::desc& md) {
+  return md == plainMd(md.dims(), md.data_type());
+}
 
 memory::dims batchDims(const Shape& perSample, int batch) {
   memory::dims d{batch};
@@ -118,8 +120,8 @@ class PlanBuilder {
   int reorderTo(int view, const memory::desc& md, int layer) {
     if (mdOf(view) == md) return view;
     int out = newBuffer(md);
-    Step s{dnnl::reorder(dnnl::reorder::primitive_desc(m_plan->engine, mdOf(view), m_plan->engine,
-                                                       md)),
+    Step s{dnnl::reorder(
+               dnnl::reorder::primitive_desc(m_plan->engine, mdOf(view), m_plan->engine, md)),
            {{DNNL_ARG_FROM, view}, {DNNL_ARG_TO, out}},
            {},
            layer};
@@ -166,10 +168,10 @@ class PlanBuilder {
         const ConvParams& p = l.conv;
         const Shape in = shapeOf(l.inputs[0]);
         memory::dims srcDims = batchDims(in, batch);
-        memory::dims wDims =
-            p.groups > 1 ? memory::dims{p.groups, p.outChannels / p.groups, in[0] / p.groups,
-                                        p.kernelH, p.kernelW}
-                         : memory::dims{p.outChannels, in[0], p.kernelH, p.kernelW};
+        memory::dims wDims = p.groups > 1
+                                 ? memory::dims{p.groups, p.outChannels / p.groups,
+                                                in[0] / p.groups, p.kernelH, p.kernelW}
+                                 : memory::dims{p.outChannels, in[0], p.kernelH, p.kernelW};
         memory::desc srcAny(srcDims, DType::f32, Tag::any);
         memory::desc wAny(wDims, DType::f32, Tag::any);
         memory::desc dstAny(outDims, DType::f32, Tag::any);
@@ -183,20 +185,20 @@ class PlanBuilder {
           po.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
           attr.set_post_ops(po);
         }
-        auto desc = p.hasBias
-                        ? dnnl::convolution_forward::desc(
-                              prop_kind::forward_inference, algorithm::convolution_direct, srcAny,
-                              wAny, biasMd, dstAny, strides, dil, padL, padR)
-                        : dnnl::convolution_forward::desc(
-                              prop_kind::forward_inference, algorithm::convolution_direct, srcAny,
-                              wAny, dstAny, strides, dil, padL, padR);
+        auto desc = p.hasBias ? dnnl::convolution_forward::desc(
+                                    prop_kind::forward_inference, algorithm::convolution_direct,
+                                    srcAny, wAny, biasMd, dstAny, strides, dil, padL, padR)
+                              : dnnl::convolution_forward::desc(
+                                    prop_kind::forward_inference, algorithm::convolution_direct,
+                                    srcAny, wAny, dstAny, strides, dil, padL, padR);
         dnnl::convolution_forward::primitive_desc pd(desc, attr, m_plan->engine);
         int src = reorderTo(viewOf(l.inputs[0]), pd.src_desc(), li);
         int dst = newBuffer(pd.dst_desc());
         Step s{dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li};
         s.constArgs.push_back(
             {DNNL_ARG_WEIGHTS, constant(l.weights.data(), plainMd(wDims), pd.weights_desc())});
-        if (p.hasBias) s.constArgs.push_back({DNNL_ARG_BIAS, constant(l.bias.data(), biasMd, biasMd)});
+        if (p.hasBias)
+          s.constArgs.push_back({DNNL_ARG_BIAS, constant(l.bias.data(), biasMd, biasMd)});
         m_plan->steps.push_back(std::move(s));
         info.in = src;
         info.out = fuse ? -1 : dst;
@@ -219,14 +221,15 @@ class PlanBuilder {
           attr.set_post_ops(po);
         }
         auto desc = l.dense.hasBias
-                        ? dnnl::inner_product_forward::desc(prop_kind::forward_inference,
-                                                            mdOf(src), wMd, biasMd, dstMd)
-                        : dnnl::inner_product_forward::desc(prop_kind::forward_inference,
-                                                            mdOf(src), wMd, dstMd);
+                        ? dnnl::inner_product_forward::desc(prop_kind::forward_inference, mdOf(src),
+                                                            wMd, biasMd, dstMd)
+                        : dnnl::inner_product_forward::desc(prop_kind::forward_inference, mdOf(src),
+                                                            wMd, dstMd);
         dnnl::inner_product_forward::primitive_desc pd(desc, attr, m_plan->engine);
         int dst = newBuffer(pd.dst_desc());
         Step s{dnnl::inner_product_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li};
-        s.constArgs.push_back({DNNL_ARG_WEIGHTS, constant(l.weights.data(), wMd, pd.weights_desc())});
+        s.constArgs.push_back(
+            {DNNL_ARG_WEIGHTS, constant(l.weights.data(), wMd, pd.weights_desc())});
         if (l.dense.hasBias)
           s.constArgs.push_back({DNNL_ARG_BIAS, constant(l.bias.data(), biasMd, biasMd)});
         m_plan->steps.push_back(std::move(s));
@@ -352,7 +355,8 @@ class PlanBuilder {
         memory::dims dims = outDims;
         if (l.axis.coerce2d) {
           memory::dim outer = 1, inner = 1;
-          for (int d = 0; d < static_cast<int>(dims.size()); ++d) (d < axis ? outer : inner) *= dims[d];
+          for (int d = 0; d < static_cast<int>(dims.size()); ++d)
+            (d < axis ? outer : inner) *= dims[d];
           dims = {outer, inner};
           axis = 1;
         }
@@ -434,8 +438,8 @@ class PlanBuilder {
 
 }  // namespace
 
-std::shared_ptr<Plan> buildPlan(const NetworkDef& def, const std::vector<Shape>& shapes,
-                                int batch, bool fuse, const dnnl::engine& engine) {
+std::shared_ptr<Plan> buildPlan(const NetworkDef& def, const std::vector<Shape>& shapes, int batch,
+                                bool fuse, const dnnl::engine& engine) {
   return PlanBuilder(def, shapes, batch, fuse, engine).build();
 }
 
@@ -463,7 +467,8 @@ Tensor viewToTensor(const Plan& plan, const RunState& state, int view, const Sha
   const memory& src = state.views[view];
   memory::desc plain = plainMd(src.get_desc().dims());
   if (src.get_desc() == plain) {
-    std::memcpy(out.data(), src.get_data_handle(), static_cast<size_t>(out.numel()) * sizeof(float));
+    std::memcpy(out.data(), src.get_data_handle(),
+                static_cast<size_t>(out.numel()) * sizeof(float));
   } else {
     dnnl::stream stream(plan.engine);
     memory dst(plain, plan.engine, out.data());
@@ -522,9 +527,13 @@ Activations::Activations(std::shared_ptr<const CompiledNet> net,
 
 Activations::~Activations() = default;
 
-int Activations::batch() const { return m_plan->batch; }
+int Activations::batch() const {
+  return m_plan->batch;
+}
 
-size_t Activations::layerCount() const { return m_plan->layers.size(); }
+size_t Activations::layerCount() const {
+  return m_plan->layers.size();
+}
 
 bool Activations::has(size_t layer) const {
   return layer < m_plan->layers.size() && m_plan->layers[layer].out >= 0;

@@ -25,23 +25,23 @@ dnnl::memory::dims batchDims(const Shape& perSample, int batch);
 
 /// A region of a run buffer seen through one memory descriptor (aliases share a buffer).
 struct View {
-  int buffer = -1;           // index into Plan::bufferSizes
-  dnnl::memory::desc md;     // layout
+  int buffer = -1;        // index into Plan::bufferSizes
+  dnnl::memory::desc md;  // layout
 };
 
 /// One primitive call: arguments are views of the run's buffers or constant memories.
 struct Step {
   dnnl::primitive prim;
-  std::vector<std::pair<int, int>> viewArgs;              // (DNNL_ARG_*, view index)
-  std::vector<std::pair<int, dnnl::memory>> constArgs;    // weights, bias, statistics
-  int layer = -1;                                         // owning layer (progress)
+  std::vector<std::pair<int, int>> viewArgs;            // (DNNL_ARG_*, view index)
+  std::vector<std::pair<int, dnnl::memory>> constArgs;  // weights, bias, statistics
+  int layer = -1;                                       // owning layer (progress)
 };
 
 /// What the plan knows about one layer.
 struct LayerInfo {
-  int out = -1;         // view of the output; -1 when not kept (fused into the next layer)
-  int in = -1;          // view of the (first) input as the primitive read it (after reorders)
-  int workspace = -1;   // MaxPool: view of the switches
+  int out = -1;            // view of the output; -1 when not kept (fused into the next layer)
+  int in = -1;             // view of the (first) input as the primitive read it (after reorders)
+  int workspace = -1;      // MaxPool: view of the switches
   bool fusedRelu = false;  // Conv/Dense whose ReLU ran inside it (out is then the ReLU output)
   std::optional<dnnl::pooling_forward::primitive_desc> poolPd;  // MaxPool/AveragePool/GAP
 };
@@ -51,11 +51,11 @@ struct Plan {
   int batch = 1;
   bool fuse = false;
   dnnl::engine engine;
-  std::vector<size_t> bufferSizes;   // bytes per buffer
-  std::vector<View> views;           // all views
-  int inputView = -1;                // the network input (plain N x C x H x W)
-  std::vector<Step> steps;           // in execution order
-  std::vector<LayerInfo> layers;     // per layer
+  std::vector<size_t> bufferSizes;  // bytes per buffer
+  std::vector<View> views;          // all views
+  int inputView = -1;               // the network input (plain N x C x H x W)
+  std::vector<Step> steps;          // in execution order
+  std::vector<LayerInfo> layers;    // per layer
 };
 
 /// Per-run memories for a plan.
@@ -69,8 +69,8 @@ struct RunState {
 };
 
 /// Builds a plan; `fuse` lets Conv/Dense absorb a following ReLU that is their only consumer.
-std::shared_ptr<Plan> buildPlan(const NetworkDef& def, const std::vector<Shape>& shapes,
-                                int batch, bool fuse, const dnnl::engine& engine);
+std::shared_ptr<Plan> buildPlan(const NetworkDef& def, const std::vector<Shape>& shapes, int batch,
+                                bool fuse, const dnnl::engine& engine);
 
 /// Runs a plan's steps on a state (the input handle must be set).
 void executePlan(const Plan& plan, RunState& state, ProgressSink* progress);

@@ -24,10 +24,12 @@ struct PresetConstants {
 
 PresetConstants constantsFor(Preprocess p) {
   switch (p) {
-    case Preprocess::Caffe: return {false, 1.0f, {104.0f, 117.0f, 123.0f}, {1, 1, 1}};
+    case Preprocess::Caffe:
+      return {false, 1.0f, {104.0f, 117.0f, 123.0f}, {1, 1, 1}};
     case Preprocess::Torchvision:
       return {true, 1.0f / 255.0f, {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}};
-    case Preprocess::Raw: return {true, 1.0f / 255.0f, {0, 0, 0}, {1, 1, 1}};
+    case Preprocess::Raw:
+      return {true, 1.0f / 255.0f, {0, 0, 0}, {1, 1, 1}};
   }
   return {false, 1.0f, {0, 0, 0}, {1, 1, 1}};
 }
@@ -52,10 +54,16 @@ cv::Mat to8Bit(const cv::Mat& m) {
   if (m.depth() == CV_8U) return m;
   cv::Mat out;
   switch (m.depth()) {
-    case CV_16U: m.convertTo(out, CV_8U, 1.0 / 257.0); break;
+    case CV_16U:
+      m.convertTo(out, CV_8U, 1.0 / 257.0);
+      break;
     case CV_32F:
-    case CV_64F: m.convertTo(out, CV_8U, 255.0); break;
-    default: m.convertTo(out, CV_8U); break;
+    case CV_64F:
+      m.convertTo(out, CV_8U, 255.0);
+      break;
+    default:
+      m.convertTo(out, CV_8U);
+      break;
   }
   return out;
 }
@@ -80,8 +88,9 @@ cv::Mat decodeImageBgr(const std::string& bytes, const std::string& what) {
   if (raw.channels() == 4) {
     // Composite over white so transparent regions do not show whatever colour they store.
     cv::Mat f;
-    raw.convertTo(f, CV_32F, raw.depth() == CV_16U ? 1.0 / 65535.0
-                                                   : (raw.depth() == CV_8U ? 1.0 / 255.0 : 1.0));
+    raw.convertTo(
+        f, CV_32F,
+        raw.depth() == CV_16U ? 1.0 / 65535.0 : (raw.depth() == CV_8U ? 1.0 / 255.0 : 1.0));
     std::vector<cv::Mat> ch;
     cv::split(f, ch);
     cv::Mat inv = 1.0 - ch[3];
@@ -185,9 +194,9 @@ Tensor loadNetworkInput(const std::filesystem::path& path, const InputSpec& spec
     Shape want = spec.shape.withBatch(1);
     if (t.shape() == spec.shape) t.reshape(want);
     if (t.shape() != want)
-      throw Error("input '" + path.string() + "' has shape " + t.shape().str() +
-                  ", expected " + spec.shape.str() + " or " + want.str() +
-                  " for network input '" + spec.name + "'");
+      throw Error("input '" + path.string() + "' has shape " + t.shape().str() + ", expected " +
+                  spec.shape.str() + " or " + want.str() + " for network input '" + spec.name +
+                  "'");
     return t;
   }
   if (spec.shape.rank() != 3)
@@ -195,7 +204,8 @@ Tensor loadNetworkInput(const std::filesystem::path& path, const InputSpec& spec
                 ", which is not an image (C x H x W); give a .npy tensor instead of '" +
                 path.string() + "'");
   cv::Mat bgr = loadImageBgr(path);
-  cv::Mat crop = resizeAndCrop(bgr, static_cast<int>(spec.shape[1]), static_cast<int>(spec.shape[2]));
+  cv::Mat crop =
+      resizeAndCrop(bgr, static_cast<int>(spec.shape[1]), static_cast<int>(spec.shape[2]));
   return imageToTensor(crop, static_cast<int>(spec.shape[0]), spec.preprocess);
 }
 

@@ -17,7 +17,9 @@ uint64_t splitmix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-double uniform01(uint64_t bits) { return (double(bits >> 11) + 0.5) * 0x1.0p-53; }
+double uniform01(uint64_t bits) {
+  return (double(bits >> 11) + 0.5) * 0x1.0p-53;
+}
 
 }  // namespace
 
@@ -71,7 +73,8 @@ NetBuilder& NetBuilder::push(LayerSpec layer) {
   if (layer.type == LayerType::Conv && layer.weights.empty()) {
     const ConvParams& p = layer.conv;
     int64_t cin = in.at(0).rank() ? in[0][0] / p.groups : 0;
-    layer.weights = heNormal({p.outChannels, cin, p.kernelH, p.kernelW}, cin * p.kernelH * p.kernelW);
+    layer.weights =
+        heNormal({p.outChannels, cin, p.kernelH, p.kernelW}, cin * p.kernelH * p.kernelW);
     if (p.hasBias) layer.bias = Tensor(Shape{p.outChannels});
   } else if (layer.type == LayerType::Dense && layer.weights.empty()) {
     int64_t features = in.at(0).numel();
@@ -85,7 +88,9 @@ NetBuilder& NetBuilder::push(LayerSpec layer) {
   return *this;
 }
 
-NetBuilder& NetBuilder::add(LayerSpec layer) { return push(std::move(layer)); }
+NetBuilder& NetBuilder::add(LayerSpec layer) {
+  return push(std::move(layer));
+}
 
 NetBuilder& NetBuilder::conv(const std::string& name, int out, int k, int s, Padding pad,
                              int groups, int dilation) {
@@ -200,7 +205,9 @@ NetBuilder& NetBuilder::softmax(const std::string& name) {
   return push(std::move(l));
 }
 
-const Shape& NetBuilder::currentShape() const { return m_shapes.at(m_current); }
+const Shape& NetBuilder::currentShape() const {
+  return m_shapes.at(m_current);
+}
 
 NetworkDef NetBuilder::build() {
   m_def.validate();

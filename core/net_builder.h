@@ -19,8 +19,8 @@ class NetBuilder {
   /// Makes `layer` the input of the next layer (default: the layer added last).
   NetBuilder& from(const std::string& layer);
   /// Convolution with `out` channels, square kernel `k`, stride `s`, padding `pad`.
-  NetBuilder& conv(const std::string& name, int out, int k, int s, Padding pad = {},
-                   int groups = 1, int dilation = 1);
+  NetBuilder& conv(const std::string& name, int out, int k, int s, Padding pad = {}, int groups = 1,
+                   int dilation = 1);
   /// Convolution with Keras "same" padding (asymmetric for stride > 1, extra on bottom/right).
   NetBuilder& convSame(const std::string& name, int out, int k, int s = 1);
   NetBuilder& relu(const std::string& name);
@@ -33,8 +33,7 @@ class NetBuilder {
   NetBuilder& dense(const std::string& name, int units, bool bias = true);
   NetBuilder& dropout(const std::string& name);
   NetBuilder& flatten(const std::string& name);
-  NetBuilder& concat(const std::string& name, const std::vector<std::string>& inputs,
-                     int axis = 1);
+  NetBuilder& concat(const std::string& name, const std::vector<std::string>& inputs, int axis = 1);
   NetBuilder& softmax(const std::string& name);
   /// Appends an arbitrary layer (its inputs default to the current layer when empty).
   NetBuilder& add(LayerSpec layer);

@@ -24,8 +24,8 @@ std::string shapeList(const std::vector<Shape>& shapes) {
 
 void requireRank(const LayerSpec& layer, const Shape& in, size_t rank) {
   if (in.rank() != rank)
-    fail(layer, "expects a " + std::to_string(rank) + "-D input per sample (C x H x W), got " +
-                    in.str());
+    fail(layer,
+         "expects a " + std::to_string(rank) + "-D input per sample (C x H x W), got " + in.str());
 }
 
 void checkWindow(const LayerSpec& layer, int kh, int kw, int sh, int sw, const Padding& p) {
@@ -53,9 +53,12 @@ Shape broadcastShapes(const LayerSpec& layer, const Shape& a, const Shape& b) {
 
 std::string_view preprocessName(Preprocess p) {
   switch (p) {
-    case Preprocess::Caffe: return "caffe";
-    case Preprocess::Torchvision: return "torchvision";
-    case Preprocess::Raw: return "raw";
+    case Preprocess::Caffe:
+      return "caffe";
+    case Preprocess::Torchvision:
+      return "torchvision";
+    case Preprocess::Raw:
+      return "raw";
   }
   return "?";
 }
@@ -68,8 +71,8 @@ Preprocess parsePreprocess(std::string_view name) {
                    "' (expected caffe, torchvision or raw)");
 }
 
-int64_t windowOutputSize(int64_t in, int kernel, int stride, int padBegin, int padEnd,
-                         int dilation, bool ceilMode) {
+int64_t windowOutputSize(int64_t in, int kernel, int stride, int padBegin, int padEnd, int dilation,
+                         bool ceilMode) {
   int64_t effective = int64_t(dilation) * (kernel - 1) + 1;
   int64_t span = in + padBegin + padEnd - effective;
   if (span < 0) return 0;
@@ -82,9 +85,10 @@ int64_t windowOutputSize(int64_t in, int kernel, int stride, int padBegin, int p
 Shape inferOutputShape(const LayerSpec& layer, const std::vector<Shape>& in) {
   auto expectInputs = [&](size_t lo, size_t hi) {
     if (in.size() < lo || in.size() > hi)
-      fail(layer, "expects " + (lo == hi ? std::to_string(lo)
-                                         : std::to_string(lo) + " to " + std::to_string(hi)) +
-                      " inputs, got " + std::to_string(in.size()));
+      fail(layer,
+           "expects " +
+               (lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi)) +
+               " inputs, got " + std::to_string(in.size()));
   };
   switch (layer.type) {
     case LayerType::Conv: {
@@ -102,8 +106,8 @@ Shape inferOutputShape(const LayerSpec& layer, const std::vector<Shape>& in) {
                         std::to_string(p.groups));
       Shape w{p.outChannels, c / p.groups, p.kernelH, p.kernelW};
       if (layer.weights.shape() != w)
-        fail(layer, "weights have shape " + layer.weights.shape().str() + ", expected " +
-                        w.str() + " for input " + in[0].str());
+        fail(layer, "weights have shape " + layer.weights.shape().str() + ", expected " + w.str() +
+                        " for input " + in[0].str());
       if (p.hasBias ? layer.bias.shape() != Shape{p.outChannels} : !layer.bias.empty())
         fail(layer, "bias has shape " + layer.bias.shape().str() + ", expected " +
                         (p.hasBias ? std::to_string(p.outChannels) : std::string("none")));
@@ -165,8 +169,8 @@ Shape inferOutputShape(const LayerSpec& layer, const std::vector<Shape>& in) {
       if (layer.dense.units < 1) fail(layer, "units must be positive");
       Shape w{layer.dense.units, features};
       if (layer.weights.shape() != w)
-        fail(layer, "weights have shape " + layer.weights.shape().str() + ", expected " +
-                        w.str() + " for input " + in[0].str());
+        fail(layer, "weights have shape " + layer.weights.shape().str() + ", expected " + w.str() +
+                        " for input " + in[0].str());
       if (layer.dense.hasBias ? layer.bias.shape() != Shape{layer.dense.units}
                               : !layer.bias.empty())
         fail(layer, "bias has shape " + layer.bias.shape().str() + ", expected " +

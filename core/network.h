@@ -24,19 +24,19 @@ Preprocess parsePreprocess(std::string_view name);
 
 /// The network's single input.
 struct InputSpec {
-  std::string name = "input";        // name layers use to refer to it
-  Shape shape;                       // per-sample shape, usually C x H x W
+  std::string name = "input";  // name layers use to refer to it
+  Shape shape;                 // per-sample shape, usually C x H x W
   Preprocess preprocess = Preprocess::Caffe;
 };
 
 class NetworkDef {
  public:
-  std::string name;                  // "caffe-alexnet", or the file's stem
-  std::string source;                // "built-in", or the file it was read from
-  bool untrained = false;            // built-in He-normal weights: label every view "untrained"
-  InputSpec input;                   // the input
-  std::vector<LayerSpec> layers;     // in topological order; the last one is the output
-  std::vector<std::string> notes;    // remarks shown in the summary (deviations from a source)
+  std::string name;                // "caffe-alexnet", or the file's stem
+  std::string source;              // "built-in", or the file it was read from
+  bool untrained = false;          // built-in He-normal weights: label every view "untrained"
+  InputSpec input;                 // the input
+  std::vector<LayerSpec> layers;   // in topological order; the last one is the output
+  std::vector<std::string> notes;  // remarks shown in the summary (deviations from a source)
 
   /// Checks names, inputs (DAG order), parameters, weight shapes and shape inference; throws
   /// Error naming the layer and both shapes on the first problem.

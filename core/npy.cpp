@@ -28,7 +28,8 @@ Header parseHeader(const std::string& b, const std::string& what) {
   } else if (major == 2 || major == 3) {
     if (b.size() < 12) throw Error(what + ": truncated .npy header");
     headerLen = 0;
-    for (int i = 0; i < 4; ++i) headerLen |= size_t(static_cast<unsigned char>(b[8 + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      headerLen |= size_t(static_cast<unsigned char>(b[8 + i])) << (8 * i);
     start = 12;
   } else {
     throw Error(what + ": unsupported .npy format version " + std::to_string(major));
@@ -54,7 +55,8 @@ Header parseHeader(const std::string& b, const std::string& what) {
     if (s.size() > 12) throw Error(what + ": .npy dimension " + s + " is absurd");
     out.shape.push_back(std::stoll(s));
   }
-  if (out.fortran) throw Error(what + ": Fortran-order .npy arrays are not supported (expected C order)");
+  if (out.fortran)
+    throw Error(what + ": Fortran-order .npy arrays are not supported (expected C order)");
   return out;
 }
 
@@ -63,7 +65,8 @@ std::string headerFor(const std::string& descr, const Shape& shape) {
   for (size_t i = 0; i < shape.rank(); ++i) dims += std::to_string(shape[i]) + ", ";
   if (shape.rank() > 1) dims.resize(dims.size() - 2);  // "(3, 4)"; rank 1 keeps "(3,)"
   if (shape.rank() == 1) dims.resize(dims.size() - 1);
-  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
+  std::string dict =
+      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
   size_t total = 10 + dict.size() + 1;
   size_t pad = (64 - total % 64) % 64;
   dict += std::string(pad, ' ') + "\n";
@@ -79,8 +82,7 @@ void checkSize(const Header& h, size_t itemSize, size_t available, const std::st
                int64_t& count) {
   count = 1;
   for (int64_t d : h.shape) {
-    if (d != 0 && count > Tensor::kMaxElements / d)
-      throw Error(what + ": .npy shape is too large");
+    if (d != 0 && count > Tensor::kMaxElements / d) throw Error(what + ": .npy shape is too large");
     count *= d;
   }
   if (size_t(count) * itemSize > available)

@@ -35,9 +35,9 @@ ProjectionMode parseProjectionMode(const std::string& name);
 
 /// What to project.
 struct ProjectionRequest {
-  size_t layer = 0;                     // the layer L whose activation is projected
-  int channel = -1;                     // -1: the channel holding the layer's largest activation
-  std::optional<cv::Point> position;    // (x, y) in L's output; default: the channel's argmax
+  size_t layer = 0;                   // the layer L whose activation is projected
+  int channel = -1;                   // -1: the channel holding the layer's largest activation
+  std::optional<cv::Point> position;  // (x, y) in L's output; default: the channel's argmax
   ProjectionMode mode = ProjectionMode::Deconvnet;
   LrnBackward lrn = LrnBackward::Gradient;
 };

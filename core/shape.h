@@ -38,6 +38,8 @@ class Shape {
 };
 
 /// Prints "96 x 55 x 55" (also used by GoogleTest failure messages).
-inline std::ostream& operator<<(std::ostream& os, const Shape& s) { return os << s.str(); }
+inline std::ostream& operator<<(std::ostream& os, const Shape& s) {
+  return os << s.str();
+}
 
 }  // namespace zfvis

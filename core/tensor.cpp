@@ -34,7 +34,9 @@ float* allocateFloats(int64_t n) {
 
 }  // namespace
 
-void Tensor::AlignedFree::operator()(float* p) const { std::free(p); }
+void Tensor::AlignedFree::operator()(float* p) const {
+  std::free(p);
+}
 
 Tensor::Tensor(Shape shape) : Tensor(std::move(shape), 0.0f) {}
 

@@ -34,7 +34,9 @@ std::string pad(std::string s, size_t width) {
   return s;
 }
 
-Json shapeJson(const Shape& s) { return Json(s.dims()); }
+Json shapeJson(const Shape& s) {
+  return Json(s.dims());
+}
 
 }  // namespace
 
@@ -50,8 +52,9 @@ int runModels(const ArgList& argv) {
   std::printf("Built-in models (deterministic He-normal weights: untrained):\n");
   for (const auto& m : builtinModels())
     std::printf("  %-15s %s\n", m.name.c_str(), m.description.c_str());
-  std::printf("\nAlso accepted by --model: an .onnx file (e.g. the ONNX Model Zoo's bvlcalexnet or "
-              "zfnet512) or a Keras .h5 file.\n");
+  std::printf(
+      "\nAlso accepted by --model: an .onnx file (e.g. the ONNX Model Zoo's bvlcalexnet or "
+      "zfnet512) or a Keras .h5 file.\n");
   return 0;
 }
 
@@ -127,7 +130,8 @@ int runPredict(const ArgList& argv) {
   auto t0 = std::chrono::steady_clock::now();
   auto acts = session.run(input, ro);
   const Tensor& out = acts->finalOutput();
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::vector<float> p = probabilities(*def, out, 0);
   const int classes = static_cast<int>(p.size());
   std::vector<int> order(p.size());
@@ -156,7 +160,8 @@ int runPredict(const ArgList& argv) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
-  std::printf("%s on %s (%.1f ms)\n", describeModel(*def).c_str(), args.required("image").c_str(), ms);
+  std::printf("%s on %s (%.1f ms)\n", describeModel(*def).c_str(), args.required("image").c_str(),
+              ms);
   if (def->untrained) std::printf("UNTRAINED weights: these predictions are meaningless\n");
   for (int i = 0; i < k; ++i)
     std::printf("%3d. %7.4f  %4d  %s\n", i + 1, p[order[i]], order[i],
@@ -165,18 +170,22 @@ int runPredict(const ArgList& argv) {
 }
 
 int runActivations(const ArgList& argv) {
-  Args args(argv,
-            withOptions(runOptions(), {{"layer"}, {"npy"}, {"png"}, {"colormap"}, {"normalize"},
-                                       {"mark-max", false}}),
-            "activations");
+  Args args(
+      argv,
+      withOptions(runOptions(),
+                  {{"layer"}, {"npy"}, {"png"}, {"colormap"}, {"normalize"}, {"mark-max", false}}),
+      "activations");
   auto def = openModel(args);
   const size_t layer = resolveLayerArg(args, *def);
   ActivationGridOptions go;
   if (auto c = args.value("colormap")) go.colormap = parseColormap(*c);
   if (auto n = args.value("normalize")) {
-    if (*n == "map") go.normalization = MapNormalization::PerMap;
-    else if (*n == "layer") go.normalization = MapNormalization::PerLayer;
-    else throw UsageError("--normalize expects map or layer, got '" + *n + "'");
+    if (*n == "map")
+      go.normalization = MapNormalization::PerMap;
+    else if (*n == "layer")
+      go.normalization = MapNormalization::PerLayer;
+    else
+      throw UsageError("--normalize expects map or layer, got '" + *n + "'");
   }
   go.markMax = args.has("mark-max");
   Tensor input = openInput(args, *def);
@@ -237,9 +246,10 @@ int runBench(const ArgList& argv) {
     auto acts = session.run(input, ro);
     if (ro.keepAll)
       for (size_t i = 0; i < acts->layerCount(); ++i)
-        if (acts->has(i)) acts->output(i);
-    else
-      acts->finalOutput();
+        if (acts->has(i))
+          acts->output(i);
+        else
+          acts->finalOutput();
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   };
   for (int i = 0; i < warmup; ++i) once();

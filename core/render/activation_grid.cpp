@@ -45,7 +45,8 @@ int GridLayout::cellAt(cv::Point p) const {
 }
 
 cv::Size GridLayout::size() const {
-  return {separator + columns * (cellWidth + separator), separator + rows * (cellHeight + separator)};
+  return {separator + columns * (cellWidth + separator),
+          separator + rows * (cellHeight + separator)};
 }
 
 GridLayout activationGridLayout(const Shape& maps, const ActivationGridOptions& o) {
@@ -67,7 +68,8 @@ GridLayout activationGridLayout(const Shape& maps, const ActivationGridOptions& 
   g.columns = std::max(1, std::min<int>(g.columns, static_cast<int>(v.count)));
   g.rows = static_cast<int>((v.count + g.columns - 1) / g.columns);
   int scale = o.scale;
-  if (scale <= 0) scale = static_cast<int>(std::clamp<int64_t>(48 / std::max(v.height, v.width), 1, 16));
+  if (scale <= 0)
+    scale = static_cast<int>(std::clamp<int64_t>(48 / std::max(v.height, v.width), 1, 16));
   g.cellWidth = static_cast<int>(v.width) * scale;
   g.cellHeight = static_cast<int>(v.height) * scale;
   return g;
@@ -99,7 +101,8 @@ cv::Mat renderActivationGrid(const Tensor& maps, const ActivationGridOptions& o)
       if (m[k] > m[argmax]) argmax = k;
     const float range = hi - lo;
     cv::Rect cell = g.cellRect(static_cast<int>(c));
-    const int sx = cell.width / static_cast<int>(v.width), sy = cell.height / static_cast<int>(v.height);
+    const int sx = cell.width / static_cast<int>(v.width),
+              sy = cell.height / static_cast<int>(v.height);
     for (int y = 0; y < cell.height; ++y) {
       auto* row = img.ptr<cv::Vec3b>(cell.y + y);
       for (int x = 0; x < cell.width; ++x) {

@@ -14,12 +14,12 @@ enum class MapNormalization {
 };
 
 struct ActivationGridOptions {
-  Colormap colormap = Colormap::Viridis;                 // colours
+  Colormap colormap = Colormap::Viridis;  // colours
   MapNormalization normalization = MapNormalization::PerMap;
-  bool markMax = false;                                  // outline each map's maximum
-  int columns = 0;                                       // 0: about square
-  int scale = 0;                                         // integer upscaling per cell; 0: auto
-  int separator = 1;                                     // pixels between cells
+  bool markMax = false;  // outline each map's maximum
+  int columns = 0;       // 0: about square
+  int scale = 0;         // integer upscaling per cell; 0: auto
+  int separator = 1;     // pixels between cells
 };
 
 /// Where the cells of a grid are, for hit-testing in views.

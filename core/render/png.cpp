@@ -43,8 +43,9 @@ std::string encodePng(const cv::Mat& image, const PngText& text, const std::stri
   }
   png_set_write_fn(png, &out, writeToString, flushNothing);
   const int channels = image.channels();
-  png_set_IHDR(png, info, static_cast<png_uint_32>(image.cols), static_cast<png_uint_32>(image.rows),
-               8, channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+  png_set_IHDR(png, info, static_cast<png_uint_32>(image.cols),
+               static_cast<png_uint_32>(image.rows), 8,
+               channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   for (size_t i = 0; i < text.size(); ++i) {
     chunks[i].compression = PNG_TEXT_COMPRESSION_NONE;
@@ -75,7 +76,8 @@ PngText readPngText(const std::filesystem::path& path) {
     throw Error("'" + path.string() + "' is not a PNG file");
   size_t pos = 8;
   while (pos + 12 <= bytes.size()) {
-    uint32_t len = (uint32_t(uint8_t(bytes[pos])) << 24) | (uint32_t(uint8_t(bytes[pos + 1])) << 16) |
+    uint32_t len = (uint32_t(uint8_t(bytes[pos])) << 24) |
+                   (uint32_t(uint8_t(bytes[pos + 1])) << 16) |
                    (uint32_t(uint8_t(bytes[pos + 2])) << 8) | uint32_t(uint8_t(bytes[pos + 3]));
     std::string type = bytes.substr(pos + 4, 4);
     if (pos + 12 + len > bytes.size()) break;

@@ -18,10 +18,10 @@ namespace zfvis {
 cv::Mat renderProjection(const Tensor& projection, Preprocess preset, float scale = 0.0f);
 
 struct ProjectionViewOptions {
-  bool crop = true;        // crop to the unit's receptive field
-  bool withPatch = true;   // show the matching input patch to the right
-  int minCellSize = 128;   // upscale small crops (nearest neighbour) to at least this size
-  bool captions = true;    // "conv5 #12 (6,7) 231.5" under each cell
+  bool crop = true;       // crop to the unit's receptive field
+  bool withPatch = true;  // show the matching input patch to the right
+  int minCellSize = 128;  // upscale small crops (nearest neighbour) to at least this size
+  bool captions = true;   // "conv5 #12 (6,7) 231.5" under each cell
 };
 
 /// One projection (cropped and with its patch per the options). `input` is the network's view of

@@ -135,9 +135,9 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(EngineOps, LrnMatchesOnnxDefinitionForOddSizes) {
   for (int size : {5, 3, 1}) {
-    NetworkDef def =
-        NetBuilder("lrn", {7, 6, 5}).lrn("norm", size, 2e-3f, 0.75f, 1.5f).build();
-    checkAgainstReference(def, randomTensor({2, 7, 6, 5}, 5, 3.0f), "lrn size " + std::to_string(size));
+    NetworkDef def = NetBuilder("lrn", {7, 6, 5}).lrn("norm", size, 2e-3f, 0.75f, 1.5f).build();
+    checkAgainstReference(def, randomTensor({2, 7, 6, 5}, 5, 3.0f),
+                          "lrn size " + std::to_string(size));
   }
 }
 
@@ -169,7 +169,8 @@ TEST(EngineOps, GlobalAveragePoolDenseSoftmax) {
 }
 
 TEST(EngineOps, DenseOnFeatureMapsFlattensInChannelOrder) {
-  NetworkDef def = NetBuilder("fc4d", {3, 4, 5}).conv("c", 4, 3, 1, {1, 1, 1, 1}).dense("fc", 6).build();
+  NetworkDef def =
+      NetBuilder("fc4d", {3, 4, 5}).conv("c", 4, 3, 1, {1, 1, 1, 1}).dense("fc", 6).build();
   checkAgainstReference(def, randomTensor({2, 3, 4, 5}, 7), "dense on 4-D");
 }
 
@@ -247,7 +248,8 @@ TEST(EngineOps, BatchesAreIndependent) {
   NetworkDef def = makeBuiltinModel("nin");
   auto net = CompiledNet::compile(std::make_shared<const NetworkDef>(def));
   Session session(net);
-  Tensor a = randomTensor({1, 3, 227, 227}, 16, 50.0f), b = randomTensor({1, 3, 227, 227}, 17, 50.0f);
+  Tensor a = randomTensor({1, 3, 227, 227}, 16, 50.0f),
+         b = randomTensor({1, 3, 227, 227}, 17, 50.0f);
   Tensor ra = session.run(a)->finalOutput();
   Tensor rb = session.run(b)->finalOutput();
   Tensor both = session.run(Tensor::stack({a, b}))->finalOutput();

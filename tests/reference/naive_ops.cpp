@@ -41,8 +41,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvPa
                 int64_t ih = oh * p.strideH - p.pad.top + kh * p.dilationH;
                 int64_t iw = ow * p.strideW - p.pad.left + kw * p.dilationW;
                 if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                acc += double(x.at(n, g * Cg + ci, ih, iw)) *
-                       w[((o * Cg + ci) * KH + kh) * KW + kw];
+                acc +=
+                    double(x.at(n, g * Cg + ci, ih, iw)) * w[((o * Cg + ci) * KH + kh) * KW + kw];
               }
           y.at(n, o, oh, ow) = float(acc);
         }
@@ -159,9 +159,12 @@ Tensor softmax(const Tensor& x, int axis, bool coerce2d) {
   const auto& d = x.shape().dims();
   int64_t outer = 1, len = 1, inner = 1;
   for (int i = 0; i < int(d.size()); ++i) {
-    if (i < axis) outer *= d[i];
-    else if (i == axis || coerce2d) len *= d[i];
-    else inner *= d[i];
+    if (i < axis)
+      outer *= d[i];
+    else if (i == axis || coerce2d)
+      len *= d[i];
+    else
+      inner *= d[i];
   }
   Tensor y(x.shape());
   for (int64_t o = 0; o < outer; ++o)
@@ -215,8 +218,7 @@ Tensor batchNorm(const Tensor& x, const Tensor& params, float eps) {
 Tensor add(const Tensor& a, const Tensor& b) {
   const auto& da = a.shape().dims();
   std::vector<int64_t> db(da.size(), 1);
-  for (size_t i = 0; i < b.shape().rank(); ++i)
-    db[da.size() - b.shape().rank() + i] = b.shape()[i];
+  for (size_t i = 0; i < b.shape().rank(); ++i) db[da.size() - b.shape().rank() + i] = b.shape()[i];
   std::vector<int64_t> dout(da.size());
   for (size_t i = 0; i < da.size(); ++i) dout[i] = std::max(da[i], db[i]);
   Tensor y{Shape(dout)};
@@ -247,22 +249,42 @@ std::vector<Tensor> forward(const NetworkDef& def, const Tensor& input) {
     for (const std::string& s : l.inputs) in.push_back(named.at(s));
     const Tensor& x = *in[0];
     switch (l.type) {
-      case LayerType::Conv: out.push_back(conv2d(x, l.weights, l.bias, l.conv)); break;
-      case LayerType::Relu: out.push_back(relu(x)); break;
-      case LayerType::LRN: out.push_back(lrn(x, l.lrn)); break;
-      case LayerType::MaxPool: out.push_back(maxPool(x, l.pool)); break;
-      case LayerType::AveragePool: out.push_back(avgPool(x, l.pool)); break;
-      case LayerType::GlobalAveragePool: out.push_back(globalAvgPool(x)); break;
-      case LayerType::Dense: out.push_back(dense(x, l.weights, l.bias)); break;
+      case LayerType::Conv:
+        out.push_back(conv2d(x, l.weights, l.bias, l.conv));
+        break;
+      case LayerType::Relu:
+        out.push_back(relu(x));
+        break;
+      case LayerType::LRN:
+        out.push_back(lrn(x, l.lrn));
+        break;
+      case LayerType::MaxPool:
+        out.push_back(maxPool(x, l.pool));
+        break;
+      case LayerType::AveragePool:
+        out.push_back(avgPool(x, l.pool));
+        break;
+      case LayerType::GlobalAveragePool:
+        out.push_back(globalAvgPool(x));
+        break;
+      case LayerType::Dense:
+        out.push_back(dense(x, l.weights, l.bias));
+        break;
       case LayerType::Dropout:
-      case LayerType::Identity: out.push_back(x); break;
-      case LayerType::Flatten: out.push_back(x.reshaped(Shape{N, x.numel() / N})); break;
+      case LayerType::Identity:
+        out.push_back(x);
+        break;
+      case LayerType::Flatten:
+        out.push_back(x.reshaped(Shape{N, x.numel() / N}));
+        break;
       case LayerType::Reshape: {
         std::vector<int64_t> d{N};
         int64_t known = 1, unknown = -1;
         for (int64_t v : l.reshape.shape) {
-          if (v == -1) unknown = int64_t(d.size());
-          else known *= v;
+          if (v == -1)
+            unknown = int64_t(d.size());
+          else
+            known *= v;
           d.push_back(v);
         }
         if (unknown >= 0) d[size_t(unknown)] = x.numel() / N / known;
@@ -275,9 +297,15 @@ std::vector<Tensor> forward(const NetworkDef& def, const Tensor& input) {
         out.push_back(concat(parts, l.axis.axis));
         break;
       }
-      case LayerType::Softmax: out.push_back(softmax(x, l.axis.axis, l.axis.coerce2d)); break;
-      case LayerType::BatchNorm: out.push_back(batchNorm(x, l.weights, l.batchNorm.epsilon)); break;
-      case LayerType::Add: out.push_back(add(x, in.size() == 2 ? *in[1] : l.weights)); break;
+      case LayerType::Softmax:
+        out.push_back(softmax(x, l.axis.axis, l.axis.coerce2d));
+        break;
+      case LayerType::BatchNorm:
+        out.push_back(batchNorm(x, l.weights, l.batchNorm.epsilon));
+        break;
+      case LayerType::Add:
+        out.push_back(add(x, in.size() == 2 ? *in[1] : l.weights));
+        break;
     }
     named[l.name] = &out.back();
   }

@@ -1,0 +1,208 @@
+// zfvis-cli end to end: outputs, exit codes (0 ok, 1 runtime failure, 2 usage) and one-line
+// error messages naming the file / layer and what was expected.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/npy.h"
+#include "core/render/png.h"
+
+namespace zfvis {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliResult {
+  int code = -1;
+  std::string out, err;
+};
+
+CliResult runCli(const std::string& args) {
+  static int counter = 0;
+  fs::path errFile = fs::temp_directory_path() / ("zfvis-cli-err-" + std::to_string(++counter));
+  std::string cmd = std::string(ZFVIS_CLI) + " " + args + " 2>" + errFile.string();
+  CliResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream e(errFile);
+  r.err.assign(std::istreambuf_iterator<char>(e), {});
+  fs::remove(errFile);
+  return r;
+}
+
+size_t lineCount(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+const std::string kChelsea = std::string(ZFVIS_SOURCE_DIR) + "/resources/images/chelsea.png";
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_dir = fs::temp_directory_path() /
+            ("zfvis-cli-" +
+             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::create_directories(m_dir);
+  }
+  void TearDown() override { fs::remove_all(m_dir); }
+  std::string path(const std::string& n) const { return (m_dir / n).string(); }
+  fs::path m_dir;
+};
+
+TEST_F(Cli, ModelsListsEveryBuiltin) {
+  CliResult r = runCli("models");
+  EXPECT_EQ(r.code, 0);
+  for (const char* m :
+       {"alexnet", "alexnet-2tower", "zfnet", "nin", "caffe-alexnet", "zfnet-paper", "nin-paper"})
+    EXPECT_NE(r.out.find(m), std::string::npos) << m;
+}
+
+TEST_F(Cli, SummaryIsAKerasStyleTableWithTotals) {
+  CliResult r = runCli("summary --model caffe-alexnet");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Layer (type)"), std::string::npos);
+  EXPECT_NE(r.out.find("Output Shape"), std::string::npos);
+  EXPECT_NE(r.out.find("conv2 (Conv)"), std::string::npos);
+  EXPECT_NE(r.out.find("(None, 256, 27, 27)"), std::string::npos);
+  EXPECT_NE(r.out.find("Total params: 60,965,224"), std::string::npos);
+  EXPECT_NE(r.out.find("UNTRAINED"), std::string::npos);
+}
+
+TEST_F(Cli, LayersJsonUsesOnnxOpTypes) {
+  CliResult r = runCli("layers --model zfnet-paper --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.is_array());
+  EXPECT_EQ(j[0]["name"], "conv1");
+  EXPECT_EQ(j[0]["type"], "Conv");
+  EXPECT_EQ(j[0]["output_shape"], nlohmann::json({96, 110, 110}));
+  EXPECT_EQ(j[0]["params"], 14208);
+  EXPECT_EQ(j[1]["type"], "Relu");
+  bool sawGemm = false, sawLrn = false;
+  for (const auto& l : j) {
+    sawGemm |= l["type"] == "Gemm";
+    sawLrn |= l["type"] == "LRN";
+  }
+  EXPECT_TRUE(sawGemm && sawLrn);
+}
+
+TEST_F(Cli, PredictPrintsTopKAndWritesProbabilities) {
+  CliResult r = runCli("predict --model nin-paper --image " + kChelsea + " --top 3 --json --npy " +
+                       path("p.npy"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["untrained"], true);
+  ASSERT_EQ(j["top"].size(), 3u);
+  Tensor p = readNpy(path("p.npy"));
+  ASSERT_EQ(p.shape(), (Shape{1, 1000}));
+  double sum = 0;
+  for (int64_t i = 0; i < p.numel(); ++i) sum += p[i];
+  EXPECT_NEAR(sum, 1.0, 1e-4);
+  int top = j["top"][0]["class"];
+  EXPECT_FLOAT_EQ(p[top], float(j["top"][0]["probability"]));
+  for (int64_t i = 0; i < p.numel(); ++i) EXPECT_LE(p[i], p[top]);
+}
+
+TEST_F(Cli, ActivationsWritesNpyAndAPngWithMetadata) {
+  CliResult r = runCli("activations --model nin --image " + kChelsea + " --layer conv1 --npy " +
+                       path("a.npy") + " --png " + path("a.png"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(readNpy(path("a.npy")).shape(), (Shape{1, 96, 55, 55}));
+  PngText text = readPngText(path("a.png"));
+  bool model = false, layer = false;
+  for (const auto& [k, v] : text) {
+    model |= k == "zfvis:model" && v == "nin";
+    layer |= k == "zfvis:layer" && v == "conv1";
+  }
+  EXPECT_TRUE(model && layer);
+}
+
+TEST_F(Cli, BenchPrintsOneMedianLine) {
+  CliResult r = runCli("bench --model nin --batch 2 --iters 3 --warmup 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("batch 2: median ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("images/s"), std::string::npos);
+}
+
+// Each bad input: the exit code, one line on stderr, and words that must appear in it.
+struct BadCase {
+  std::string args;
+  int code;
+  std::vector<std::string> words;
+};
+
+TEST_F(Cli, BadInputsGiveOneLineErrorsAndTheRightExitCode) {
+  {
+    std::ofstream(path("text.png")) << "hello";
+    std::ofstream(path("empty.jpg"));
+  }
+  std::vector<uchar> dummy;
+  {
+    // A truncated copy of a real JPEG.
+    std::ifstream in(std::string(ZFVIS_SOURCE_DIR) + "/resources/images/rocket.jpg",
+                     std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    std::ofstream(path("cut.jpg"), std::ios::binary) << bytes.substr(0, bytes.size() / 3);
+  }
+  writeNpy(path("wrong_shape.npy"), Tensor(Shape{3, 10, 10}));
+  {
+    // An int32 array in place of float32.
+    std::string hdr = "{'descr': '<i4', 'fortran_order': False, 'shape': (3, 227, 227), }";
+    hdr.resize(118, ' ');
+    hdr += '\n';
+    std::string bytes =
+        std::string("\x93NUMPY\x01\x00", 8) + char(hdr.size() & 0xff) + char(hdr.size() >> 8) + hdr;
+    bytes.append(size_t(3 * 227 * 227 * 4), '\0');
+    std::ofstream(path("int.npy"), std::ios::binary) << bytes;
+  }
+  const std::vector<BadCase> cases = {
+      {"predict --model nin --image " + path("missing.png"), 1, {"missing.png", "no such file"}},
+      {"predict --model nin --image " + path("text.png"), 1, {"text.png", "not an image"}},
+      {"predict --model nin --image " + path("empty.jpg"), 1, {"empty.jpg", "empty"}},
+      {"predict --model nin --image " + path("cut.jpg"), 1, {"cut.jpg", "truncated"}},
+      {"predict --model vgg19 --image " + kChelsea, 1, {"vgg19", "caffe-alexnet"}},
+      {"predict --model " + path("nope.onnx") + " --image " + kChelsea, 1, {"nope.onnx"}},
+      {"activations --model nin --image " + kChelsea + " --layer conv9", 1, {"conv9", "nin"}},
+      {"activations --model nin --image " + kChelsea + " --layer 99", 1, {"99", "out of range"}},
+      {"predict --model nin --image " + path("wrong_shape.npy"),
+       1,
+       {"wrong_shape.npy", "3 x 10 x 10", "3 x 227 x 227"}},
+      {"predict --model nin --image " + path("int.npy"), 1, {"int.npy", "<i4", "float32"}},
+      {"predict --image " + kChelsea, 2, {"--model"}},
+      {"predict --model nin --image " + kChelsea + " --frobnicate", 2, {"--frobnicate"}},
+      {"predict --model nin --image " + kChelsea + " --top zero", 2, {"--top"}},
+      {"fly", 2, {"fly"}},
+  };
+  for (const BadCase& c : cases) {
+    CliResult r = runCli(c.args);
+    EXPECT_EQ(r.code, c.code) << c.args << "\n" << r.err;
+    EXPECT_EQ(lineCount(r.err), 1u) << c.args << "\n" << r.err;
+    for (const std::string& w : c.words)
+      EXPECT_NE(r.err.find(w), std::string::npos) << c.args << "\n" << r.err;
+  }
+}
+
+TEST_F(Cli, NoPartialFileIsLeftWhenWritingFails) {
+  // The output folder does not exist: the command fails and nothing is created.
+  CliResult r =
+      runCli("predict --model nin --image " + kChelsea + " --npy " + path("no/such/dir/p.npy"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_FALSE(fs::exists(path("no")));
+  EXPECT_EQ(std::distance(fs::directory_iterator(m_dir), fs::directory_iterator{}), 0);
+}
+
+}  // namespace
+}  // namespace zfvis

@@ -1,0 +1,56 @@
+// .npy reading and writing against files written by NumPy (tests/fixtures/npy, made by
+// scripts/make_core_fixtures.py).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/npy.h"
+
+namespace zfvis {
+namespace {
+
+const std::filesystem::path kDir = std::filesystem::path(ZFVIS_FIXTURES_DIR) / "npy";
+
+TEST(Npy, ReadsNumpyFloat32AndFloat64) {
+  Tensor a = readNpy(kDir / "f32_2x3.npy");
+  ASSERT_EQ(a.shape(), (Shape{2, 3}));
+  for (int i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(a[i], 0.5f * float(i) - 1.0f);
+  Tensor b = readNpy(kDir / "f64_4.npy");
+  ASSERT_EQ(b.shape(), (Shape{4}));
+  EXPECT_FLOAT_EQ(b[3], 3.25f);
+}
+
+TEST(Npy, RefusesOtherDtypesOrdersAndTruncation) {
+  for (const char* f :
+       {"i32_3.npy", "f32_big_endian.npy", "f32_fortran.npy", "f32_truncated.npy"}) {
+    try {
+      readNpy(kDir / f);
+      FAIL() << f;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(f), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Npy, WritesWhatNumpyWouldWrite) {
+  // Byte-for-byte equal to numpy.save of the same array.
+  Tensor a(Shape{2, 3});
+  for (int i = 0; i < 6; ++i) a[i] = 0.5f * float(i) - 1.0f;
+  EXPECT_EQ(npyBytes(a), readFile(kDir / "f32_2x3.npy"));
+}
+
+TEST(Npy, Int32RoundTrip) {
+  auto dir = std::filesystem::temp_directory_path() / "zfvis-npy-int";
+  std::filesystem::create_directories(dir);
+  writeNpyInt32(dir / "l.npy", Shape{2, 2}, {1, -2, 3, 4});
+  NpyInt32 r = readNpyInt32(dir / "l.npy");
+  EXPECT_EQ(r.shape, (Shape{2, 2}));
+  EXPECT_EQ(r.values, (std::vector<int32_t>{1, -2, 3, 4}));
+  EXPECT_EQ(readNpyInt32(kDir / "i32_3.npy").values, (std::vector<int32_t>{7, -8, 9}));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace zfvis
