@@ -1,0 +1,70 @@
+#include "core/receptive_field.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace zfvis {
+
+cv::Rect ReceptiveField::box(int y, int x, cv::Size inputSize) const {
+  if (global) return {0, 0, inputSize.width, inputSize.height};
+  cv::Rect r(offsetX + x * jumpX, offsetY + y * jumpY, sizeX, sizeY);
+  return r & cv::Rect(0, 0, inputSize.width, inputSize.height);
+}
+
+std::vector<ReceptiveField> receptiveFields(const NetworkDef& def) {
+  std::unordered_map<std::string, ReceptiveField> byName;
+  byName[def.input.name] = ReceptiveField{};
+  std::vector<ReceptiveField> out;
+  out.reserve(def.layers.size());
+  for (const LayerSpec& l : def.layers) {
+    // Merge the inputs' fields: the union of what they see (concat, add).
+    ReceptiveField in = byName.at(l.inputs.at(0));
+    for (size_t k = 1; k < l.inputs.size(); ++k) {
+      const ReceptiveField& o = byName.at(l.inputs[k]);
+      if (o.global || o.jumpY != in.jumpY || o.jumpX != in.jumpX) {
+        in.global = in.global || o.global || o.jumpY != in.jumpY || o.jumpX != in.jumpX;
+        continue;
+      }
+      int y0 = std::min(in.offsetY, o.offsetY), x0 = std::min(in.offsetX, o.offsetX);
+      int y1 = std::max(in.offsetY + in.sizeY, o.offsetY + o.sizeY);
+      int x1 = std::max(in.offsetX + in.sizeX, o.offsetX + o.sizeX);
+      in.offsetY = y0;
+      in.offsetX = x0;
+      in.sizeY = y1 - y0;
+      in.sizeX = x1 - x0;
+    }
+    ReceptiveField f = in;
+    auto window = [&](int kh, int kw, int sh, int sw, int pt, int pl, int dh, int dw) {
+      f.offsetY = in.offsetY - pt * in.jumpY;
+      f.offsetX = in.offsetX - pl * in.jumpX;
+      f.sizeY = in.sizeY + (kh - 1) * dh * in.jumpY;
+      f.sizeX = in.sizeX + (kw - 1) * dw * in.jumpX;
+      f.jumpY = in.jumpY * sh;
+      f.jumpX = in.jumpX * sw;
+    };
+    switch (l.type) {
+      case LayerType::Conv:
+        window(l.conv.kernelH, l.conv.kernelW, l.conv.strideH, l.conv.strideW, l.conv.pad.top,
+               l.conv.pad.left, l.conv.dilationH, l.conv.dilationW);
+        break;
+      case LayerType::MaxPool:
+      case LayerType::AveragePool:
+        window(l.pool.kernelH, l.pool.kernelW, l.pool.strideH, l.pool.strideW, l.pool.pad.top,
+               l.pool.pad.left, 1, 1);
+        break;
+      case LayerType::GlobalAveragePool:
+      case LayerType::Dense:
+      case LayerType::Flatten:
+      case LayerType::Reshape:
+        f.global = true;
+        break;
+      default:
+        break;
+    }
+    byName[l.name] = f;
+    out.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace zfvis

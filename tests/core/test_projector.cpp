@@ -1,0 +1,284 @@
+// The deconvnet / guided backprop / saliency projections: golden projections from PyTorch
+// autograd (scripts/make_deconv_fixtures.py) on small AlexNet-, ZFNet- and NIN-shaped networks,
+// plus hand-checkable unit cases.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/builtin_models.h"
+#include "core/engine.h"
+#include "core/error.h"
+#include "core/net_builder.h"
+#include "core/npy.h"
+#include "core/projector.h"
+#include "core/receptive_field.h"
+
+namespace zfvis {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kDir = fs::path(ZFVIS_FIXTURES_DIR) / "deconv";
+
+// Builds a fixture network from index.json's layer list, with the script's weights.
+NetworkDef fixtureNet(const std::string& model, const nlohmann::json& spec) {
+  auto in = spec["input"];
+  NetBuilder b(model, Shape{in[0].get<int64_t>(), in[1].get<int64_t>(), in[2].get<int64_t>()});
+  for (const auto& l : spec["layers"]) {
+    const std::string name = l[0], kind = l[1];
+    const auto& p = l[2];
+    if (kind == "conv") {
+      int pad = p[3];
+      b.conv(name, p[0], p[1], p[2], Padding{pad, pad, pad, pad}, p[4]);
+    } else if (kind == "relu") {
+      b.relu(name);
+    } else if (kind == "lrn") {
+      b.lrn(name, p[0], p[1], p[2], p[3]);
+    } else if (kind == "maxpool") {
+      int pad = p[2];
+      b.maxPool(name, p[0], p[1], Padding{pad, pad, pad, pad}, p[3]);
+    } else if (kind == "gap") {
+      b.globalAvgPool(name);
+    } else if (kind == "flatten") {
+      b.flatten(name);
+    } else if (kind == "dense") {
+      b.dense(name, p[0]);
+    } else if (kind == "dropout") {
+      b.dropout(name);
+    } else if (kind == "softmax") {
+      b.softmax(name);
+    } else {
+      throw std::runtime_error("unknown kind " + kind);
+    }
+  }
+  NetworkDef def = b.build();
+  for (LayerSpec& l : def.layers) {
+    if (l.type != LayerType::Conv && l.type != LayerType::Dense) continue;
+    Tensor w = readNpy(kDir / (model + "." + l.name + ".weight.npy"));
+    Tensor bias = readNpy(kDir / (model + "." + l.name + ".bias.npy"));
+    EXPECT_EQ(w.shape(), l.weights.shape()) << l.name;
+    l.weights = std::move(w);
+    l.bias = std::move(bias);
+  }
+  return def;
+}
+
+double cosine(const Tensor& a, const Tensor& b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    ab += double(a[i]) * b[i];
+    aa += double(a[i]) * a[i];
+    bb += double(b[i]) * b[i];
+  }
+  return aa == 0 && bb == 0 ? 1.0 : ab / std::sqrt(aa * bb);
+}
+
+double maxErrorOfLargest(const Tensor& got, const Tensor& want) {
+  double diff = 0, big = 0;
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    diff = std::max(diff, double(std::fabs(got[i] - want[i])));
+    big = std::max(big, double(std::fabs(want[i])));
+  }
+  return big > 0 ? diff / big : diff;
+}
+
+class DeconvGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DeconvGolden, MatchesPyTorchAutogradForEveryModeAndCase) {
+  const std::string model = GetParam();
+  std::ifstream f(kDir / "index.json");
+  ASSERT_TRUE(f) << "missing " << (kDir / "index.json");
+  nlohmann::json index = nlohmann::json::parse(f);
+  const auto& spec = index["models"][model];
+  NetworkDef def = fixtureNet(model, spec);
+  auto net = CompiledNet::compile(std::make_shared<const NetworkDef>(def));
+  Session session(net);
+  Tensor input = readNpy(kDir / (model + ".input.npy"));
+  Projector projector(session.run(input));
+  int checked = 0;
+  for (const auto& c : spec["cases"]) {
+    ProjectionRequest r;
+    r.layer = def.resolveLayer(c["layer"].get<std::string>());
+    r.channel = c["requested_channel"].is_null() ? -1 : c["requested_channel"].get<int>();
+    r.mode = parseProjectionMode(c["mode"]);
+    Projection p = projector.project(r);
+    const std::string what = model + " " + c["file"].get<std::string>();
+    EXPECT_EQ(p.channel, c["channel"].get<int>()) << what;
+    EXPECT_EQ(p.position.y, c["y"].get<int>()) << what;
+    EXPECT_EQ(p.position.x, c["x"].get<int>()) << what;
+    EXPECT_NEAR(p.activation, c["value"].get<double>(),
+                1e-4 * std::max(1.0, std::fabs(c["value"].get<double>())))
+        << what;
+    Tensor want = readNpy(kDir / c["file"].get<std::string>());
+    ASSERT_EQ(p.image.shape(), want.shape()) << what;
+    EXPECT_GE(cosine(p.image, want), 0.9999) << what;
+    EXPECT_LE(maxErrorOfLargest(p.image, want), 1e-4) << what;
+    ++checked;
+  }
+  EXPECT_GE(checked, 9);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, DeconvGolden,
+                         ::testing::Values("alex_small", "zf_small", "nin_small"));
+
+// A one-layer network run on `input`, projected from `layer` at (channel, y, x).
+Projection projectOne(const NetworkDef& def, const Tensor& input, size_t layer, int channel,
+                      cv::Point at, ProjectionMode mode = ProjectionMode::Deconvnet) {
+  auto net = CompiledNet::compile(std::make_shared<const NetworkDef>(def));
+  Session session(net);
+  Projector projector(session.run(input));
+  ProjectionRequest r;
+  r.layer = layer;
+  r.channel = channel;
+  r.position = at;
+  r.mode = mode;
+  return projector.project(r);
+}
+
+TEST(Deconvnet, MaxPoolRoutesToSwitch) {
+  NetworkDef def = NetBuilder("pool", {1, 4, 4}).maxPool("pool", 2, 2).build();
+  Tensor x(Shape{1, 1, 4, 4});
+  for (int i = 0; i < 16; ++i) x[i] = float((i * 7) % 16);  // a permutation of 0..15
+  // Window (0, 1) covers columns 2..3 of rows 0..1: values 14, 5, 12, 3 -> the 14 at (0, 2).
+  Projection p = projectOne(def, x, 0, 0, {1, 0});
+  EXPECT_FLOAT_EQ(p.activation, 14.0f);
+  for (int i = 0; i < 16; ++i) EXPECT_FLOAT_EQ(p.image[i], i == 2 ? 14.0f : 0.0f) << i;
+}
+
+TEST(Deconvnet, MaxPoolTiesGoToTheFirstElementInScanOrder) {
+  NetworkDef def = NetBuilder("pool", {1, 3, 3}).maxPool("pool", 3, 1).build();
+  Tensor x(Shape{1, 1, 3, 3}, 0.0f);
+  x[5] = 2.0f;  // (1, 2)
+  x[7] = 2.0f;  // (2, 1): same value, later in row-major order
+  Projection p = projectOne(def, x, 0, 0, {0, 0});
+  EXPECT_FLOAT_EQ(p.image[5], 2.0f);
+  EXPECT_FLOAT_EQ(p.image[7], 0.0f);
+}
+
+TEST(Deconvnet, ConvProjectionIsTheFilterPlacedAtTheUnit) {
+  // The transposed filtering of a single seed is the filter itself (the flipped filter correlated
+  // with a delta), scaled by the seed and placed over the unit's window.
+  LayerSpec conv;
+  conv.name = "conv";
+  conv.type = LayerType::Conv;
+  conv.conv.outChannels = 1;
+  conv.conv.kernelH = conv.conv.kernelW = 3;
+  conv.weights = Tensor(Shape{1, 2, 3, 3});
+  for (int i = 0; i < 18; ++i) conv.weights[i] = float(i) - 8.5f;
+  conv.bias = Tensor(Shape{1}, 0.25f);
+  NetworkDef def = NetBuilder("conv", {2, 6, 6}).add(conv).build();
+  Tensor x(Shape{1, 2, 6, 6});
+  for (int i = 0; i < x.numel(); ++i) x[i] = std::sin(float(i));
+  Projection p = projectOne(def, x, 0, 0, {2, 1});  // unit (y 1, x 2): input rows 1..3, cols 2..4
+  for (int c = 0; c < 2; ++c)
+    for (int y = 0; y < 6; ++y)
+      for (int xx = 0; xx < 6; ++xx) {
+        const bool inside = y >= 1 && y <= 3 && xx >= 2 && xx <= 4;
+        const float want =
+            inside ? p.activation * conv.weights[(c * 3 + (y - 1)) * 3 + (xx - 2)] : 0.0f;
+        EXPECT_NEAR(p.image[(c * 6 + y) * 6 + xx], want, 1e-5f) << c << "," << y << "," << xx;
+      }
+  EXPECT_EQ(p.field, cv::Rect(2, 1, 3, 3));
+}
+
+TEST(Deconvnet, ReluRulesDifferExactlyAsInTheTable) {
+  // input (3 channels, 1 x 1) -> ReLU -> 1x1 conv with weights (-1, +1, +1).
+  // x = (2, -1, 5): output = -2 + 0 + 5 = 3, the seed. The signal reaching the ReLU is
+  // g = 3 * (-1, +1, +1) = (-3, 3, 3) while x > 0 is (yes, no, yes).
+  LayerSpec conv;
+  conv.name = "mix";
+  conv.type = LayerType::Conv;
+  conv.conv.outChannels = 1;
+  conv.conv.hasBias = false;
+  conv.weights = Tensor(Shape{1, 3, 1, 1});
+  conv.weights[0] = -1.0f;
+  conv.weights[1] = 1.0f;
+  conv.weights[2] = 1.0f;
+  NetworkDef def = NetBuilder("relu", {3, 1, 1}).relu("relu").add(conv).build();
+  Tensor x(Shape{1, 3, 1, 1});
+  x[0] = 2.0f;
+  x[1] = -1.0f;
+  x[2] = 5.0f;
+  struct Want {
+    ProjectionMode mode;
+    float v[3];
+  };
+  for (const Want& w : {Want{ProjectionMode::Deconvnet, {0.0f, 3.0f, 3.0f}},     // relu(g)
+                        Want{ProjectionMode::Guided, {0.0f, 0.0f, 3.0f}},        // relu(g)*[x>0]
+                        Want{ProjectionMode::Saliency, {-3.0f, 0.0f, 3.0f}}}) {  // g*[x>0]
+    Projection p = projectOne(def, x, 1, 0, {0, 0}, w.mode);
+    EXPECT_FLOAT_EQ(p.activation, 3.0f);
+    for (int c = 0; c < 3; ++c)
+      EXPECT_FLOAT_EQ(p.image[c], w.v[c]) << projectionModeName(w.mode) << " channel " << c;
+  }
+}
+
+TEST(ReceptiveField, AlexNetKnownValues) {
+  NetworkDef def = makeBuiltinModel("caffe-alexnet");
+  auto rf = receptiveFields(def);
+  auto size = [&](const char* n) { return rf[size_t(def.indexOf(n))].sizeY; };
+  auto jump = [&](const char* n) { return rf[size_t(def.indexOf(n))].jumpY; };
+  EXPECT_EQ(size("conv1"), 11);
+  EXPECT_EQ(size("pool1"), 19);
+  EXPECT_EQ(size("conv2"), 51);
+  EXPECT_EQ(size("pool2"), 67);
+  EXPECT_EQ(size("conv3"), 99);
+  EXPECT_EQ(size("conv4"), 131);
+  EXPECT_EQ(size("conv5"), 163);
+  EXPECT_EQ(size("pool5"), 195);
+  EXPECT_EQ(jump("conv1"), 4);
+  EXPECT_EQ(jump("conv5"), 16);
+  EXPECT_TRUE(rf[size_t(def.indexOf("fc6"))].global);
+  // conv5 unit (6, 6): rows from 6 * 16 - (2 + 1 + 1 + 1) * ... = offset -64 + 96 = 32.
+  const ReceptiveField& c5 = rf[size_t(def.indexOf("conv5"))];
+  EXPECT_EQ(c5.offsetY, -64);
+  EXPECT_EQ(c5.box(6, 6, {227, 227}), cv::Rect(32, 32, 163, 163));
+  EXPECT_EQ(c5.box(0, 0, {227, 227}), cv::Rect(0, 0, 99, 99));
+}
+
+TEST(Deconvnet, BatchedChannelsEqualOneAtATime) {
+  NetworkDef def = makeBuiltinModel("caffe-alexnet");
+  auto net = CompiledNet::compile(std::make_shared<const NetworkDef>(def));
+  Session session(net);
+  Tensor x(def.input.shape.withBatch(1));
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = float((i * 2654435761u) % 255) - 120.0f;
+  Projector projector(session.run(x));
+  const size_t layer = def.resolveLayer("conv5");
+  std::vector<int> top = projector.topChannels(layer, 5);
+  ASSERT_EQ(top.size(), 5u);
+  auto batched = projector.projectChannels(layer, top, ProjectionMode::Deconvnet);
+  for (size_t k = 0; k < top.size(); ++k) {
+    ProjectionRequest r;
+    r.layer = layer;
+    r.channel = top[k];
+    Projection one = projector.project(r);
+    EXPECT_EQ(one.position, batched[k].position);
+    EXPECT_LE(maxErrorOfLargest(batched[k].image, one.image), 1e-5) << "channel " << top[k];
+  }
+}
+
+TEST(Deconvnet, BadRequestsAreClearErrors) {
+  NetworkDef def =
+      NetBuilder("t", {3, 8, 8}).conv("c", 4, 3, 1).relu("r").flatten("f").dense("fc", 3).build();
+  auto net = CompiledNet::compile(std::make_shared<const NetworkDef>(def));
+  Session session(net);
+  Projector projector(session.run(Tensor(Shape{1, 3, 8, 8}, 1.0f)));
+  auto message = [&](ProjectionRequest r) {
+    try {
+      projector.project(r);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message({1, 9}).find("channel 9"), std::string::npos);
+  EXPECT_NE(message({1, 0, cv::Point(6, 0)}).find("outside"), std::string::npos);
+  EXPECT_NE(message({3, 0, cv::Point(0, 0)}).find("no spatial positions"), std::string::npos);
+  EXPECT_NE(message({7, 0}).find("out of range"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace zfvis
