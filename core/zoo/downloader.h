@@ -1,0 +1,71 @@
+// Verified HTTP(S) downloads of large model files with libcurl: the bytes go to `<file>.part`
+// (resumed with a Range request when the server allows it), are hashed while they arrive, and the
+// file only takes its final name once its size and SHA-256 match. A mismatch deletes the download.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "core/progress.h"
+
+namespace zfvis {
+
+/// What to download and what it must turn out to be.
+struct DownloadRequest {
+  std::string label;                  // names the download in messages ("zfnet512")
+  std::string url;                    // http:// or https:// (redirects are followed)
+  std::filesystem::path destination;  // final file; the folder is created when missing
+  int64_t size = 0;                   // exact expected size in bytes (> 0)
+  std::string sha256;                 // expected digest, 64 hex digits
+};
+
+/// Knobs that rarely change.
+struct DownloadOptions {
+  long connectTimeoutSeconds = 30;  // give up connecting after this long
+  long stallTimeoutSeconds = 60;    // give up when no byte arrives for this long
+  /// Receives one-line notes for the user ("resuming at 120.0 MB", "verifying ..."); may be empty.
+  std::function<void(const std::string&)> onStatus;
+};
+
+/// What a successful download did.
+struct DownloadResult {
+  std::filesystem::path path;   // the verified final file
+  bool alreadyPresent = false;  // the file was already there and verified; nothing was fetched
+  bool resumed = false;         // an existing .part was continued with a Range request
+  int64_t resumedFrom = 0;      // bytes of the .part that were kept when resuming
+  int64_t bytesReceived = 0;    // bytes received over the network by this call
+};
+
+/// State of a file already in the cache, as checkCachedFile sees it.
+enum class CachedFileState {
+  Missing,     // no such file
+  Verified,    // right size and SHA-256 (from a fresh hash or a matching .sha256 sidecar)
+  Unverified,  // right size, but not hashed because hashing was not allowed
+  Corrupt,     // wrong size or wrong SHA-256
+};
+
+/// Downloads `request` unless its destination already holds the verified file. Writes to
+/// `<destination>.part`; resumes an existing .part with a Range request (restarting from zero when
+/// the server answers 200, or when the .part is larger than expected); reports bytes on disk to
+/// `sink` and stops with Cancelled (keeping the .part for a later resume) when it asks to. Throws
+/// Error "fetch 'LABEL': ..." on HTTP errors ("HTTP 404 for URL"), network failures (the .part is
+/// kept), size or SHA-256 mismatch (the .part is deleted: no usable-looking file is left).
+/// On success the .part is renamed to the destination and a `.sha256` sidecar is written.
+DownloadResult downloadVerified(const DownloadRequest& request, ProgressSink* sink = nullptr,
+                                const DownloadOptions& options = {});
+
+/// Checks a cached file against `size` and `sha256`. A `<file>.sha256` sidecar recording the
+/// digest, size and modification time spares rehashing; without one (or when it is stale) the file
+/// is hashed when `allowHashing`, reporting to `sink`, and a fresh sidecar is written.
+CachedFileState checkCachedFile(const std::filesystem::path& file, int64_t size,
+                                const std::string& sha256, ProgressSink* sink = nullptr,
+                                bool allowHashing = true);
+
+/// `<file>.part`: where a download in progress lives.
+std::filesystem::path partialPath(const std::filesystem::path& file);
+/// `<file>.sha256`: the verification sidecar.
+std::filesystem::path sidecarPath(const std::filesystem::path& file);
+
+}  // namespace zfvis
