@@ -514,6 +514,14 @@ std::shared_ptr<const detail::Plan> CompiledNet::plan(int batch, bool fuse) cons
   return p;
 }
 
+std::shared_ptr<void> CompiledNet::sharedState(
+    const std::string& key, const std::function<std::shared_ptr<void>()>& make) const {
+  std::lock_guard lock(m_cache->mutex);
+  auto& slot = m_cache->shared[key];
+  if (!slot) slot = make();
+  return slot;
+}
+
 // ---- Activations ------------------------------------------------------------------------
 
 Activations::Activations(std::shared_ptr<const CompiledNet> net,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -48,6 +49,11 @@ class CompiledNet {
   /// The execution plan for a batch size (built once, cached; thread-safe). `fuse` lets
   /// convolutions absorb their ReLU (their pre-activation output is then not kept).
   std::shared_ptr<const detail::Plan> plan(int batch, bool fuse) const;
+
+  /// Per-net state for code built on the engine (the projector keeps its backward primitives
+  /// and reordered weights here, so they outlive a single run). Created by `make` on first use.
+  std::shared_ptr<void> sharedState(const std::string& key,
+                                    const std::function<std::shared_ptr<void>()>& make) const;
 
  private:
   CompiledNet(std::shared_ptr<const NetworkDef> def, EngineOptions options);

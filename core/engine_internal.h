@@ -82,6 +82,7 @@ class PlanCache {
  public:
   std::mutex mutex;
   std::map<std::pair<int, bool>, std::shared_ptr<const Plan>> plans;
+  std::map<std::string, std::shared_ptr<void>> shared;  // CompiledNet::sharedState
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
 };
 

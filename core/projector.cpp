@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <string>
 
@@ -184,21 +185,26 @@ struct Projector::Impl {
   dnnl::stream stream;
   std::vector<ReceptiveField> fields;
   std::map<std::string, int> index;  // layer name -> index
-  // Cached primitives and reordered weights, keyed by layer and problem dims.
+  // Backward primitives and reordered weights, keyed by layer and problem dims; shared by every
+  // projector of the same CompiledNet (see CompiledNet::sharedState), so a new image or a new
+  // run does not rebuild them.
   struct ConvBackward {
     dnnl::convolution_backward_data::primitive_desc pd;
     dnnl::convolution_backward_data prim;
     memory weights;
   };
-  std::map<std::string, ConvBackward> convCache;
-  std::map<std::string, dnnl::pooling_backward::primitive_desc> poolCache;
-  std::map<std::string,
-           std::pair<dnnl::lrn_forward::primitive_desc, dnnl::lrn_backward::primitive_desc>>
-      lrnCache;
-  std::map<std::string, dnnl::inner_product_backward_data::primitive_desc> denseCache;
-  std::map<std::string, std::pair<memory, dnnl::inner_product_backward_data::primitive_desc>>
-      denseWeights;
-  std::map<size_t, std::vector<int32_t>> switches;  // sample's pool switches per layer
+  struct Cache {
+    std::mutex mutex;
+    std::map<std::string, ConvBackward> conv;
+    std::map<std::string, dnnl::pooling_backward::primitive_desc> pool;
+    std::map<std::string,
+             std::pair<dnnl::lrn_forward::primitive_desc, dnnl::lrn_backward::primitive_desc>>
+        lrn;
+    std::map<std::string, std::pair<memory, dnnl::inner_product_backward_data::primitive_desc>>
+        dense;
+  };
+  std::shared_ptr<Cache> cache;
+  std::map<size_t, std::vector<int32_t>> switches;  // the sample's pool switches per layer
 
   Impl(const Activations& a, int s)
       : acts(a),
@@ -209,6 +215,8 @@ struct Projector::Impl {
         stream(engine),
         fields(receptiveFields(def)) {
     for (size_t i = 0; i < def.layers.size(); ++i) index[def.layers[i].name] = int(i);
+    cache = std::static_pointer_cast<Cache>(a.net().sharedState(
+        "projector", [] { return std::static_pointer_cast<void>(std::make_shared<Cache>()); }));
   }
 
   int producer(const std::string& name) const {
@@ -350,8 +358,9 @@ struct Projector::Impl {
     memory::dims srcDims{K, in[0], inWin.h, inWin.w};
     std::string key = "conv/" + std::to_string(i) + "/" + std::to_string(K) + "/" +
                       std::to_string(g.shape()[2]) + "x" + std::to_string(g.shape()[3]);
-    auto it = convCache.find(key);
-    if (it == convCache.end()) {
+    std::unique_lock lock(cache->mutex);
+    auto it = cache->conv.find(key);
+    if (it == cache->conv.end()) {
       memory::dims wDims = p.groups > 1 ? memory::dims{p.groups, p.outChannels / p.groups,
                                                        in[0] / p.groups, p.kernelH, p.kernelW}
                                         : memory::dims{p.outChannels, in[0], p.kernelH, p.kernelW};
@@ -371,9 +380,10 @@ struct Projector::Impl {
         w = memory(pd.weights_desc(), engine);
         dnnl::reorder(plainW, w).execute(stream, plainW, w);
       }
-      it = convCache.emplace(key, ConvBackward{pd, dnnl::convolution_backward_data(pd), w}).first;
+      it = cache->conv.emplace(key, ConvBackward{pd, dnnl::convolution_backward_data(pd), w}).first;
     }
-    ConvBackward& cb = it->second;
+    ConvBackward cb = it->second;
+    lock.unlock();
     memory diffDst;
     runReorderedIn(cb.pd.diff_dst_desc(), g, diffDst);
     memory diffSrc(cb.pd.diff_src_desc(), engine);
@@ -401,17 +411,19 @@ struct Projector::Impl {
     memory::dims strides{p.strideH, p.strideW}, kernel{p.kernelH, p.kernelW}, zero{0, 0};
     std::string key = "pool/" + std::to_string(i) + "/" + std::to_string(K) + "/" +
                       std::to_string(h) + "x" + std::to_string(w);
-    auto it = poolCache.find(key);
-    if (it == poolCache.end()) {
+    std::unique_lock lock(cache->mutex);
+    auto it = cache->pool.find(key);
+    if (it == cache->pool.end()) {
       dnnl::pooling_forward::primitive_desc hint(
           {prop_kind::forward_training, algorithm::pooling_max, srcMd, dstMd, strides, kernel, zero,
            zero},
           engine);
       dnnl::pooling_backward::primitive_desc pd(
           {algorithm::pooling_max, srcMd, dstMd, strides, kernel, zero, zero}, engine, hint);
-      it = poolCache.emplace(key, pd).first;
+      it = cache->pool.emplace(key, pd).first;
     }
-    auto& pd = it->second;
+    auto pd = it->second;
+    lock.unlock();
     memory::desc wsMd = pd.workspace_desc();
     if (wsMd.dims() != memory::dims{K, C, h, w} || !detail::isPlain(wsMd))
       throw Error("layer '" + l.name + "': unexpected max-pool workspace layout");
@@ -493,8 +505,9 @@ struct Projector::Impl {
     memory::desc md = detail::plainMd(dimsOf(g));
     std::string key = "lrn/" + std::to_string(i) + "/" + std::to_string(g.shape()[0]) + "/" +
                       std::to_string(win.h) + "x" + std::to_string(win.w);
-    auto it = lrnCache.find(key);
-    if (it == lrnCache.end()) {
+    std::unique_lock lock(cache->mutex);
+    auto it = cache->lrn.find(key);
+    if (it == cache->lrn.end()) {
       dnnl::lrn_forward::primitive_desc fwd(
           {prop_kind::forward_training, algorithm::lrn_across_channels, md, l.lrn.size, l.lrn.alpha,
            l.lrn.beta, l.lrn.bias},
@@ -502,9 +515,10 @@ struct Projector::Impl {
       dnnl::lrn_backward::primitive_desc bwd(
           {algorithm::lrn_across_channels, md, md, l.lrn.size, l.lrn.alpha, l.lrn.beta, l.lrn.bias},
           engine, fwd);
-      it = lrnCache.emplace(key, std::make_pair(fwd, bwd)).first;
+      it = cache->lrn.emplace(key, std::make_pair(fwd, bwd)).first;
     }
-    auto& [fwd, bwd] = it->second;
+    auto [fwd, bwd] = it->second;
+    lock.unlock();
     memory srcMem(md, engine, src.data());
     memory diffDst(md, engine, const_cast<float*>(g.data()));
     Tensor result(g.shape());
@@ -560,15 +574,17 @@ struct Projector::Impl {
     memory::desc srcMd = detail::plainMd({K, I}), dstMd = detail::plainMd({K, O});
     memory::desc wPlain = detail::plainMd({O, I});
     std::string key = "dense/" + std::to_string(i) + "/" + std::to_string(K);
-    auto it = denseWeights.find(key);
-    if (it == denseWeights.end()) {
+    std::unique_lock lock(cache->mutex);
+    auto it = cache->dense.find(key);
+    if (it == cache->dense.end()) {
       dnnl::inner_product_forward::primitive_desc hint(
           {prop_kind::forward_training, srcMd, wPlain, dstMd}, engine);
       dnnl::inner_product_backward_data::primitive_desc pd({srcMd, wPlain, dstMd}, engine, hint);
       memory w(wPlain, engine, const_cast<float*>(l.weights.data()));
-      it = denseWeights.emplace(key, std::make_pair(w, pd)).first;
+      it = cache->dense.emplace(key, std::make_pair(w, pd)).first;
     }
-    auto& [w, pd] = it->second;
+    auto [w, pd] = it->second;
+    lock.unlock();
     Tensor result(Shape{K, I});
     memory diffDst(dstMd, engine, const_cast<float*>(g.data()));
     memory diffSrc(pd.diff_src_desc(), engine);

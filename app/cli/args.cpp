@@ -9,12 +9,11 @@
 namespace zfvis::cli {
 
 Args::Args(const std::vector<std::string>& argv, const std::vector<OptionSpec>& spec,
-           const std::string& command)
-    : m_command(command) {
+           const std::string& command) {
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
     if (a.rfind("--", 0) != 0 || a.size() == 2)
-      throw UsageError(command + ": unexpected argument '" + a + "' (see zfvis-cli help)");
+      throw UsageError("unexpected argument '" + a + "' (see zfvis-cli help)");
     std::string name = a.substr(2), inlineValue;
     bool hasInline = false;
     if (auto eq = name.find('='); eq != std::string::npos) {
@@ -25,18 +24,17 @@ Args::Args(const std::vector<std::string>& argv, const std::vector<OptionSpec>& 
     const OptionSpec* s = nullptr;
     for (const OptionSpec& o : spec)
       if (o.name == name) s = &o;
-    if (!s) throw UsageError(command + ": unknown option --" + name + " (see zfvis-cli help)");
-    if (!s->repeatable && has(name))
-      throw UsageError(command + ": option --" + name + " given twice");
+    if (!s) throw UsageError("unknown option --" + name + " (see zfvis-cli help)");
+    if (!s->repeatable && has(name)) throw UsageError("option --" + name + " given twice");
     if (!s->takesValue) {
-      if (hasInline) throw UsageError(command + ": option --" + name + " takes no value");
+      if (hasInline) throw UsageError("option --" + name + " takes no value");
       m_values.emplace_back(name, "");
       continue;
     }
     if (hasInline) {
       m_values.emplace_back(name, inlineValue);
     } else {
-      if (i + 1 >= argv.size()) throw UsageError(command + ": option --" + name + " needs a value");
+      if (i + 1 >= argv.size()) throw UsageError("option --" + name + " needs a value");
       m_values.emplace_back(name, argv[++i]);
     }
   }
@@ -57,7 +55,7 @@ std::optional<std::string> Args::value(const std::string& name) const {
 
 std::string Args::required(const std::string& name) const {
   auto v = value(name);
-  if (!v) throw UsageError(m_command + ": option --" + name + " is required");
+  if (!v) throw UsageError("option --" + name + " is required");
   return *v;
 }
 
@@ -74,8 +72,8 @@ int Args::intValue(const std::string& name, int fallback, int lo, int hi) const 
   int out = 0;
   auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
   if (ec != std::errc() || ptr != v->data() + v->size() || out < lo || out > hi)
-    throw UsageError(m_command + ": --" + name + " expects an integer from " + std::to_string(lo) +
-                     " to " + std::to_string(hi) + ", got '" + *v + "'");
+    throw UsageError("--" + name + " expects an integer from " + std::to_string(lo) + " to " +
+                     std::to_string(hi) + ", got '" + *v + "'");
   return out;
 }
 
@@ -85,7 +83,7 @@ double Args::doubleValue(const std::string& name, double fallback) const {
   char* end = nullptr;
   double out = std::strtod(v->c_str(), &end);
   if (v->empty() || *end != '\0' || !std::isfinite(out))
-    throw UsageError(m_command + ": --" + name + " expects a number, got '" + *v + "'");
+    throw UsageError("--" + name + " expects a number, got '" + *v + "'");
   return out;
 }
 

@@ -17,7 +17,8 @@ struct OptionSpec {
 class Args {
  public:
   /// Parses `argv` (after the subcommand) against `spec`; throws UsageError on unknown options,
-  /// missing values, repeats of non-repeatable options and stray positional arguments.
+  /// missing values, repeats of non-repeatable options and stray positional arguments. `command`
+  /// names the subcommand (main() prefixes every message with it).
   Args(const std::vector<std::string>& argv, const std::vector<OptionSpec>& spec,
        const std::string& command);
 
@@ -35,7 +36,6 @@ class Args {
   double doubleValue(const std::string& name, double fallback) const;
 
  private:
-  std::string m_command;
   std::vector<std::pair<std::string, std::string>> m_values;
 };
 

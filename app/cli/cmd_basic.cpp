@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/labels.h"
 #include "core/npy.h"
+#include "core/projector.h"
 #include "core/render/activation_grid.h"
 #include "core/render/png.h"
 
@@ -225,10 +226,35 @@ int runActivations(const ArgList& argv) {
   return 0;
 }
 
+namespace {
+
+double medianOf(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+template <typename F>
+std::vector<double> timeRuns(int warmup, int iters, F&& f) {
+  for (int i = 0; i < warmup; ++i) f();
+  std::vector<double> times;
+  for (int i = 0; i < iters; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    f();
+    times.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return times;
+}
+
+}  // namespace
+
 int runBench(const ArgList& argv) {
-  Args args(argv,
-            withOptions(modelOptions(), {{"batch"}, {"iters"}, {"warmup"}, {"all-layers", false}}),
-            "bench");
+  Args args(
+      argv,
+      withOptions(
+          modelOptions(),
+          {{"batch"}, {"iters"}, {"warmup"}, {"all-layers", false}, {"deconv"}, {"top"}, {"mode"}}),
+      "bench");
   auto def = openModel(args);
   const int batch = args.intValue("batch", 1, 1, 4096);
   const int iters = args.intValue("iters", 20, 1, 100000);
@@ -241,25 +267,51 @@ int runBench(const ArgList& argv) {
     input[i] = static_cast<float>((i * 2654435761u) % 255) - 120.0f;
   RunOptions ro;
   ro.keepAll = args.has("all-layers");
-  auto once = [&] {
-    auto t0 = std::chrono::steady_clock::now();
+  auto forward = timeRuns(warmup, iters, [&] {
     auto acts = session.run(input, ro);
-    if (ro.keepAll)
-      for (size_t i = 0; i < acts->layerCount(); ++i)
-        if (acts->has(i))
-          acts->output(i);
-        else
-          acts->finalOutput();
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  };
-  for (int i = 0; i < warmup; ++i) once();
-  std::vector<double> times;
-  for (int i = 0; i < iters; ++i) times.push_back(once());
-  std::sort(times.begin(), times.end());
-  double median = times.size() % 2 ? times[times.size() / 2]
-                                   : 0.5 * (times[times.size() / 2 - 1] + times[times.size() / 2]);
-  std::printf("batch %d: median %.2f ms, min %.2f ms, %.1f images/s\n", batch, median, times[0],
-              batch * 1000.0 / median);
+    if (ro.keepAll) {
+      for (size_t i = 0; i < acts->layerCount(); ++i) acts->output(i);
+    } else {
+      acts->finalOutput();
+    }
+  });
+  const double median = medianOf(forward);
+  std::printf("batch %d: median %.2f ms, min %.2f ms, %.1f images/s\n", batch, median,
+              *std::min_element(forward.begin(), forward.end()), batch * 1000.0 / median);
+  if (auto layerArg = args.value("deconv")) {
+    const size_t layer = def->resolveLayer(*layerArg);
+    const int top = args.intValue("top", 0, 1, 100000);
+    const ProjectionMode mode = parseProjectionMode(args.value("mode").value_or("deconvnet"));
+    Tensor one = input.slice(0);
+    // A projection needs every layer kept; time that forward run, one projection on its own,
+    // and the two together (what a click in the GUI costs).
+    auto keepAll = timeRuns(warmup, iters, [&] { session.run(one); });
+    Projector projector(session.run(one));
+    ProjectionRequest r;
+    r.layer = layer;
+    r.mode = mode;
+    auto project = timeRuns(warmup, iters, [&] { projector.project(r); });
+    auto both = timeRuns(warmup, iters, [&] {
+      Projector p(session.run(one));
+      p.project(r);
+    });
+    const double fwd = medianOf(keepAll), proj = medianOf(project), total = medianOf(both);
+    std::printf("forward keeping every layer: median %.2f ms\n", fwd);
+    std::printf("deconv %s (1 projection, %s): median %.2f ms, min %.2f ms\n",
+                def->layers[layer].name.c_str(), projectionModeName(mode), proj,
+                *std::min_element(project.begin(), project.end()));
+    std::printf("forward + deconv: median %.2f ms (%.2fx the forward of batch %d)\n", total,
+                total / median, batch);
+    if (top) {
+      std::vector<int> channels = projector.topChannels(layer, top);
+      auto many = timeRuns(std::min(warmup, 1), std::max(1, iters / 4),
+                           [&] { projector.projectChannels(layer, channels, mode); });
+      const double m = medianOf(many);
+      std::printf("deconv %s top %d: median %.2f ms, min %.2f ms, %.1f projections/s\n",
+                  def->layers[layer].name.c_str(), int(channels.size()), m,
+                  *std::min_element(many.begin(), many.end()), channels.size() * 1000.0 / m);
+    }
+  }
   return 0;
 }
 

@@ -14,12 +14,16 @@ int runSummary(const ArgList& args);
 int runLayers(const ArgList& args);
 int runPredict(const ArgList& args);
 int runActivations(const ArgList& args);
+int runFilters(const ArgList& args);
+int runCompare(const ArgList& args);
 int runBench(const ArgList& args);
+int runDeconv(const ArgList& args);
+int runFetch(const ArgList& args);
 
 /// One registered subcommand.
 struct Command {
-  const char* name;    // "predict"
-  const char* usage;   // option synopsis
+  const char* name;   // "predict"
+  const char* usage;  // option synopsis
   int (*run)(const ArgList&);
 };
 

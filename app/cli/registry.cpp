@@ -13,7 +13,26 @@ const std::vector<Command>& commands() {
        "--model M --image I --layer L [--npy OUT] [--png OUT] [--colormap viridis|gray] "
        "[--normalize map|layer] [--mark-max]",
        runActivations},
-      {"bench", "--model M [--batch N] [--iters K] [--all-layers]", runBench},
+      {"filters",
+       "--model M --layer L [--npy OUT] [--png OUT] [--normalize filter|layer|rms] "
+       "[--channel I|--mean|--per-input|--rgb] [--order bgr|rgb] [--columns N] [--scale S]; "
+       "M may be an O x I x kH x kW .npy filter bank (then no --layer; --stride S)",
+       runFilters},
+      {"compare",
+       "--model A --model B [--png OUT] [--spectrum-png OUT] [--json OUT] "
+       "[--normalize layer|filter|rms] [--scale S]; A, B: models (first Conv layer) or .npy "
+       "filter banks [--stride S] [--order bgr|rgb]",
+       runCompare},
+      {"deconv",
+       "--model M --image I --layer L [--channel C] [--position Y,X] "
+       "[--mode deconvnet|guided|saliency] [--top K] [--lrn gradient|pass] [--no-crop] "
+       "[--npy OUT] [--png OUT]",
+       runDeconv},
+      {"bench",
+       "--model M [--batch N] [--iters K] [--warmup W] [--all-layers] [--deconv LAYER [--top K] "
+       "[--mode M]]",
+       runBench},
+      {"fetch", "ID | --list [--json] [--manifest F] [--base-url U] [--cache-dir D]", runFetch},
   };
   return table;
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -26,7 +27,8 @@ struct CliResult {
 
 CliResult runCli(const std::string& args) {
   static int counter = 0;
-  fs::path errFile = fs::temp_directory_path() / ("zfvis-cli-err-" + std::to_string(++counter));
+  fs::path errFile = fs::temp_directory_path() / ("zfvis-cli-err-" + std::to_string(::getpid()) +
+                                                  "-" + std::to_string(++counter));
   std::string cmd = std::string(ZFVIS_CLI) + " " + args + " 2>" + errFile.string();
   CliResult r;
   FILE* p = popen(cmd.c_str(), "r");

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/npy.h"
@@ -42,7 +44,8 @@ TEST(Npy, WritesWhatNumpyWouldWrite) {
 }
 
 TEST(Npy, Int32RoundTrip) {
-  auto dir = std::filesystem::temp_directory_path() / "zfvis-npy-int";
+  auto dir =
+      std::filesystem::temp_directory_path() / ("zfvis-npy-int-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   writeNpyInt32(dir / "l.npy", Shape{2, 2}, {1, -2, 3, 4});
   NpyInt32 r = readNpyInt32(dir / "l.npy");

@@ -1,0 +1,117 @@
+// zfvis-cli deconv: project activations back to pixel space (deconvnet, guided, saliency).
+#include <cstdio>
+
+#include "app/cli/commands.h"
+#include "app/cli/common.h"
+#include "core/error.h"
+#include "core/image_input.h"
+#include "core/npy.h"
+#include "core/projector.h"
+#include "core/render/png.h"
+#include "core/render/projection_view.h"
+
+namespace zfvis::cli {
+
+namespace {
+
+cv::Point parsePosition(const std::string& s) {
+  int y = 0, x = 0;
+  char extra = 0;
+  if (std::sscanf(s.c_str(), "%d,%d%c", &y, &x, &extra) != 2)
+    throw UsageError("--position expects Y,X (e.g. 6,7), got '" + s + "'");
+  return {x, y};
+}
+
+}  // namespace
+
+int runDeconv(const ArgList& argv) {
+  Args args(argv,
+            withOptions(runOptions(), {{"layer"},
+                                       {"channel"},
+                                       {"position"},
+                                       {"mode"},
+                                       {"top"},
+                                       {"npy"},
+                                       {"png"},
+                                       {"lrn"},
+                                       {"no-crop", false}}),
+            "deconv");
+  auto def = openModel(args);
+  const size_t layer = resolveLayerArg(args, *def);
+  const ProjectionMode mode = parseProjectionMode(args.value("mode").value_or("deconvnet"));
+  LrnBackward lrn = LrnBackward::Gradient;
+  if (auto v = args.value("lrn")) {
+    if (*v == "pass")
+      lrn = LrnBackward::Pass;
+    else if (*v != "gradient")
+      throw UsageError("--lrn expects gradient or pass, got '" + *v + "'");
+  }
+  const int top = args.intValue("top", 0, 1, 100000);
+  if (top && (args.has("channel") || args.has("position")))
+    throw UsageError(
+        "--top projects each channel from its own maximum; it cannot be "
+        "combined with --channel or --position");
+  const int channel = args.intValue("channel", -1, 0, 1 << 30);
+  std::optional<cv::Point> position;
+  if (auto p = args.value("position")) position = parsePosition(*p);
+
+  Tensor input = openInput(args, *def);
+  auto net = compileModel(args, def);
+  Session session(net);
+  Projector projector(session.run(input));
+
+  std::vector<Projection> ps;
+  if (top) {
+    ps = projector.projectChannels(layer, projector.topChannels(layer, top), mode, lrn);
+  } else {
+    ProjectionRequest r;
+    r.layer = layer;
+    r.channel = channel;
+    r.position = position;
+    r.mode = mode;
+    r.lrn = lrn;
+    ps.push_back(projector.project(r));
+  }
+  const LayerSpec& l = def->layers[layer];
+  for (const Projection& p : ps)
+    std::printf(
+        "%s (%s) channel %d at y %d x %d: activation %g, receptive field x %d..%d y %d..%d, "
+        "%s%s\n",
+        l.name.c_str(), std::string(onnxOpName(l.type)).c_str(), p.channel, p.position.y,
+        p.position.x, double(p.activation), p.field.x, p.field.x + p.field.width - 1, p.field.y,
+        p.field.y + p.field.height - 1, projectionModeName(mode),
+        def->untrained ? " [untrained weights]" : "");
+  if (auto npy = args.value("npy")) {
+    std::vector<Tensor> images;
+    for (const Projection& p : ps)
+      images.push_back(p.image.reshaped(def->input.shape.withBatch(1)));
+    Tensor out = Tensor::stack(images);
+    if (!top) out.reshape(def->input.shape);
+    writeNpy(*npy, out);
+  }
+  if (auto png = args.value("png")) {
+    InputSpec spec = def->input;
+    if (auto p = args.value("preprocess")) spec.preprocess = parsePreprocess(*p);
+    cv::Mat view = tensorToImage(input, spec.preprocess);
+    std::vector<std::string> names;
+    for (const LayerSpec& s : def->layers) names.push_back(s.name);
+    ProjectionViewOptions o;
+    o.crop = !args.has("no-crop");
+    cv::Mat img = top ? renderProjectionGrid(ps, view, spec.preprocess, names, o)
+                      : renderProjectionView(ps[0], view, spec.preprocess, names, o);
+    writePng(*png, img,
+             {{"Software", "zfvis " ZFVIS_VERSION},
+              {"zfvis:model", def->name},
+              {"zfvis:untrained", def->untrained ? "true" : "false"},
+              {"zfvis:image", args.required("image")},
+              {"zfvis:layer", l.name},
+              {"zfvis:view", "projection"},
+              {"zfvis:mode", projectionModeName(mode)},
+              {"zfvis:lrn", lrn == LrnBackward::Pass ? "pass" : "gradient"},
+              {"zfvis:normalization", "symmetric, zero = mid-grey"},
+              {"zfvis:crop", o.crop ? "receptive field" : "none"}});
+  }
+  return 0;
+}
+
+}  // namespace zfvis::cli

@@ -1,0 +1,117 @@
+#include "core/render/projection_view.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include <opencv2/imgproc.hpp>
+
+#include "core/error.h"
+
+namespace zfvis {
+
+namespace {
+
+// Nearest-neighbour upscaling by the smallest integer factor that reaches `minSize`.
+cv::Mat upscale(const cv::Mat& m, int minSize) {
+  const int side = std::max(1, std::min(m.cols, m.rows));
+  const int f = std::max(1, (minSize + side - 1) / side);
+  if (f == 1) return m;
+  cv::Mat out;
+  cv::resize(m, out, cv::Size(m.cols * f, m.rows * f), 0, 0, cv::INTER_NEAREST);
+  return out;
+}
+
+cv::Mat toBgr(const cv::Mat& m) {
+  if (m.channels() == 3) return m;
+  cv::Mat out;
+  cv::cvtColor(m, out, cv::COLOR_GRAY2BGR);
+  return out;
+}
+
+std::string caption(const Projection& p, const std::vector<std::string>& layerNames) {
+  char buf[160];
+  const std::string name =
+      p.layer < layerNames.size() ? layerNames[p.layer] : std::to_string(p.layer);
+  std::snprintf(buf, sizeof buf, "%s #%d (%d,%d) %.3g", name.c_str(), p.channel, p.position.y,
+                p.position.x, double(p.activation));
+  return buf;
+}
+
+}  // namespace
+
+cv::Mat renderProjection(const Tensor& projection, Preprocess preset, float scale) {
+  const Shape& s = projection.shape();
+  if (!(s.rank() == 3 || (s.rank() == 4 && s[0] == 1)))
+    throw Error("renderProjection: expected C x H x W, got " + s.str());
+  const int64_t C = s[s.rank() - 3], H = s[s.rank() - 2], W = s[s.rank() - 1];
+  if (C != 1 && C != 3) throw Error("renderProjection: expected 1 or 3 channels, got " + s.str());
+  if (scale <= 0) scale = projection.maxAbs();
+  if (scale <= 0) scale = 1.0f;
+  const bool rgb = preset != Preprocess::Caffe;
+  cv::Mat out(int(H), int(W), C == 3 ? CV_8UC3 : CV_8UC1);
+  for (int64_t c = 0; c < C; ++c) {
+    const int dst = C == 1 ? 0 : (rgb ? 2 - int(c) : int(c));
+    const float* in = projection.data() + c * H * W;
+    for (int64_t y = 0; y < H; ++y) {
+      uint8_t* row = out.ptr<uint8_t>(int(y));
+      for (int64_t x = 0; x < W; ++x)
+        row[x * C + dst] = cv::saturate_cast<uint8_t>(128.0f + 127.0f * in[y * W + x] / scale);
+    }
+  }
+  return out;
+}
+
+cv::Mat renderProjectionView(const Projection& p, const cv::Mat& input, Preprocess preset,
+                             const std::vector<std::string>& layerNames,
+                             const ProjectionViewOptions& o) {
+  cv::Mat full = toBgr(renderProjection(p.image, preset));
+  cv::Rect box(0, 0, full.cols, full.rows);
+  if (o.crop && p.field.area() > 0) box &= p.field;
+  cv::Mat proj = upscale(full(box), o.minCellSize);
+  cv::Mat patch;
+  if (o.withPatch && !input.empty()) {
+    cv::Mat in = toBgr(input);
+    if (in.size() != full.size())
+      throw Error("renderProjectionView: input image " + std::to_string(in.cols) + "x" +
+                  std::to_string(in.rows) + " does not match the projection " +
+                  std::to_string(full.cols) + "x" + std::to_string(full.rows));
+    patch = upscale(in(box), o.minCellSize);
+  }
+  const int gap = patch.empty() ? 0 : 4;
+  const int captionHeight = o.captions ? 18 : 0;
+  const int width = proj.cols + (patch.empty() ? 0 : gap + patch.cols);
+  cv::Mat out(proj.rows + captionHeight, std::max(width, 1), CV_8UC3, cv::Scalar(32, 32, 32));
+  proj.copyTo(out(cv::Rect(0, 0, proj.cols, proj.rows)));
+  if (!patch.empty()) patch.copyTo(out(cv::Rect(proj.cols + gap, 0, patch.cols, patch.rows)));
+  if (o.captions)
+    cv::putText(out, caption(p, layerNames), cv::Point(3, proj.rows + 13), cv::FONT_HERSHEY_SIMPLEX,
+                0.4, cv::Scalar(230, 230, 230), 1, cv::LINE_AA);
+  return out;
+}
+
+cv::Mat renderProjectionGrid(const std::vector<Projection>& ps, const cv::Mat& input,
+                             Preprocess preset, const std::vector<std::string>& layerNames,
+                             const ProjectionViewOptions& o) {
+  if (ps.empty()) throw Error("renderProjectionGrid: no projections");
+  std::vector<cv::Mat> cells;
+  int cw = 0, ch = 0;
+  for (const Projection& p : ps) {
+    cells.push_back(renderProjectionView(p, input, preset, layerNames, o));
+    cw = std::max(cw, cells.back().cols);
+    ch = std::max(ch, cells.back().rows);
+  }
+  const int n = int(cells.size());
+  const int cols = int(std::ceil(std::sqrt(double(n))));
+  const int rows = (n + cols - 1) / cols;
+  const int sep = 6;
+  cv::Mat out(sep + rows * (ch + sep), sep + cols * (cw + sep), CV_8UC3, cv::Scalar(20, 20, 20));
+  for (int i = 0; i < n; ++i) {
+    const int r = i / cols, c = i % cols;
+    cells[size_t(i)].copyTo(out(cv::Rect(sep + c * (cw + sep), sep + r * (ch + sep),
+                                         cells[size_t(i)].cols, cells[size_t(i)].rows)));
+  }
+  return out;
+}
+
+}  // namespace zfvis
