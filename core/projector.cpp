@@ -502,7 +502,13 @@ struct Projector::Impl {
     const int p = producer(l.inputs[0]);
     const Tensor& full = p < 0 ? acts.input() : acts.output(size_t(p));
     Tensor src = extractWindows(full, sample, win, seeds, 0.0f);
-    memory::desc md = detail::plainMd(dimsOf(g));
+    // oneDNN's fast LRN kernels want channel-blocked layouts; the plain one is a slow reference.
+    const int64_t C = g.shape()[1];
+    memory::dims dims = dimsOf(g);
+    memory::desc plain = detail::plainMd(dims);
+    memory::desc md = C % 16 == 0  ? memory::desc(dims, DType::f32, Tag::nChw16c)
+                      : C % 8 == 0 ? memory::desc(dims, DType::f32, Tag::nChw8c)
+                                   : plain;
     std::string key = "lrn/" + std::to_string(i) + "/" + std::to_string(g.shape()[0]) + "/" +
                       std::to_string(win.h) + "x" + std::to_string(win.w);
     std::unique_lock lock(cache->mutex);
@@ -519,10 +525,10 @@ struct Projector::Impl {
     }
     auto [fwd, bwd] = it->second;
     lock.unlock();
-    memory srcMem(md, engine, src.data());
-    memory diffDst(md, engine, const_cast<float*>(g.data()));
-    Tensor result(g.shape());
-    memory diffSrc(md, engine, result.data());
+    memory srcMem, diffDst;
+    runReorderedIn(md, src, srcMem);
+    runReorderedIn(md, g, diffDst);
+    memory diffSrc(md, engine);
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, srcMem}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_SRC, diffSrc}};
     if (bwd.workspace_desc().get_size() > 0) {
@@ -532,7 +538,7 @@ struct Projector::Impl {
       args[DNNL_ARG_WORKSPACE] = ws;
     }
     dnnl::lrn_backward(bwd).execute(stream, args);
-    return result;
+    return toPlain(diffSrc, g.shape());
   }
 
   void reluBackward(size_t i, Tensor& g, const Window& win, const std::vector<Seed>& seeds,

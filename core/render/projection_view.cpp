@@ -13,9 +13,12 @@ namespace zfvis {
 namespace {
 
 // Nearest-neighbour upscaling by the smallest integer factor that reaches `minSize`.
-cv::Mat upscale(const cv::Mat& m, int minSize) {
-  const int side = std::max(1, std::min(m.cols, m.rows));
-  const int f = std::max(1, (minSize + side - 1) / side);
+int scaleFor(int side, int minSize) {
+  return std::max(1, (minSize + std::max(1, side) - 1) / std::max(1, side));
+}
+
+cv::Mat upscale(const cv::Mat& m, int minSize, int fixed) {
+  const int f = fixed > 0 ? fixed : scaleFor(std::min(m.cols, m.rows), minSize);
   if (f == 1) return m;
   cv::Mat out;
   cv::resize(m, out, cv::Size(m.cols * f, m.rows * f), 0, 0, cv::INTER_NEAREST);
@@ -68,7 +71,7 @@ cv::Mat renderProjectionView(const Projection& p, const cv::Mat& input, Preproce
   cv::Mat full = toBgr(renderProjection(p.image, preset));
   cv::Rect box(0, 0, full.cols, full.rows);
   if (o.crop && p.field.area() > 0) box &= p.field;
-  cv::Mat proj = upscale(full(box), o.minCellSize);
+  cv::Mat proj = upscale(full(box), o.minCellSize, o.scale);
   cv::Mat patch;
   if (o.withPatch && !input.empty()) {
     cv::Mat in = toBgr(input);
@@ -76,7 +79,7 @@ cv::Mat renderProjectionView(const Projection& p, const cv::Mat& input, Preproce
       throw Error("renderProjectionView: input image " + std::to_string(in.cols) + "x" +
                   std::to_string(in.rows) + " does not match the projection " +
                   std::to_string(full.cols) + "x" + std::to_string(full.rows));
-    patch = upscale(in(box), o.minCellSize);
+    patch = upscale(in(box), o.minCellSize, o.scale);
   }
   const int gap = patch.empty() ? 0 : 4;
   const int captionHeight = o.captions ? 18 : 0;
@@ -94,10 +97,22 @@ cv::Mat renderProjectionGrid(const std::vector<Projection>& ps, const cv::Mat& i
                              Preprocess preset, const std::vector<std::string>& layerNames,
                              const ProjectionViewOptions& o) {
   if (ps.empty()) throw Error("renderProjectionGrid: no projections");
+  // One scale for every cell, from the largest crop.
+  ProjectionViewOptions cellOptions = o;
+  if (cellOptions.scale <= 0) {
+    int side = 1;
+    for (const Projection& p : ps) {
+      cv::Rect box(0, 0, int(p.image.shape()[p.image.shape().rank() - 1]),
+                   int(p.image.shape()[p.image.shape().rank() - 2]));
+      if (o.crop && p.field.area() > 0) box &= p.field;
+      side = std::max(side, std::max(box.width, box.height));
+    }
+    cellOptions.scale = scaleFor(side, o.minCellSize);
+  }
   std::vector<cv::Mat> cells;
   int cw = 0, ch = 0;
   for (const Projection& p : ps) {
-    cells.push_back(renderProjectionView(p, input, preset, layerNames, o));
+    cells.push_back(renderProjectionView(p, input, preset, layerNames, cellOptions));
     cw = std::max(cw, cells.back().cols);
     ch = std::max(ch, cells.back().rows);
   }

@@ -21,6 +21,7 @@ struct ProjectionViewOptions {
   bool crop = true;       // crop to the unit's receptive field
   bool withPatch = true;  // show the matching input patch to the right
   int minCellSize = 128;  // upscale small crops (nearest neighbour) to at least this size
+  int scale = 0;          // integer upscaling per cell; 0: the smallest that reaches minCellSize
   bool captions = true;   // "conv5 #12 (6,7) 231.5" under each cell
 };
 
@@ -30,7 +31,8 @@ cv::Mat renderProjectionView(const Projection& p, const cv::Mat& input, Preproce
                              const std::vector<std::string>& layerNames,
                              const ProjectionViewOptions& options = {});
 
-/// A grid of projections (K channels), same options per cell.
+/// A grid of projections (K channels), same options per cell; every cell uses the same integer
+/// scale (chosen from the largest crop) so crops clipped at the image border look smaller.
 cv::Mat renderProjectionGrid(const std::vector<Projection>& ps, const cv::Mat& input,
                              Preprocess preset, const std::vector<std::string>& layerNames,
                              const ProjectionViewOptions& options = {});
