@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/keras_import.h"
 #include "core/onnx_import.h"
+#include "core/zoo/zoo_cache.h"
 
 namespace zfvis {
 
@@ -26,12 +27,20 @@ bool isKerasExtension(const std::string& ext) {
 
 bool looksLikeModelFile(const std::string& spec) {
   std::string ext = lowerExtension(spec);
-  return ext == ".onnx" || isKerasExtension(ext) || spec.find('/') != std::string::npos;
+  return ext == ".onnx" || isKerasExtension(ext) || spec.find('/') != std::string::npos ||
+         spec.rfind("zoo:", 0) == 0;
 }
 
 NetworkDef loadModel(const std::string& spec, const std::string& weights) {
   NetworkDef def;
-  if (isBuiltinModel(spec)) {
+  if (spec.rfind("zoo:", 0) == 0) {
+    // A Model Zoo file fetched earlier with `zfvis-cli fetch ID` (verified against its SHA-256).
+    const std::string id = spec.substr(4);
+    auto file = cachedZooModel(id);
+    if (!file)
+      throw Error("model '" + spec + "' is not downloaded yet: run `zfvis-cli fetch " + id + "`");
+    def = importOnnx(*file);
+  } else if (isBuiltinModel(spec)) {
     def = makeBuiltinModel(spec);
   } else {
     std::string ext = lowerExtension(spec);

@@ -8,7 +8,8 @@
 
 namespace zfvis {
 
-/// Loads `spec` (built-in name, .onnx, .h5/.hdf5/.keras). With `weights` (a Keras .h5 file),
+/// Loads `spec` (built-in name, .onnx, .h5/.hdf5/.keras, or zoo:ID for a Model Zoo file fetched
+/// with `zfvis-cli fetch ID`). With `weights` (a Keras .h5 file),
 /// applies those weights to the architecture. Throws Error naming the file and the problem.
 NetworkDef loadModel(const std::string& spec, const std::string& weights = "");
 

@@ -54,8 +54,9 @@ int runModels(const ArgList& argv) {
   for (const auto& m : builtinModels())
     std::printf("  %-15s %s\n", m.name.c_str(), m.description.c_str());
   std::printf(
-      "\nAlso accepted by --model: an .onnx file (e.g. the ONNX Model Zoo's bvlcalexnet or "
-      "zfnet512) or a Keras .h5 file.\n");
+      "\nAlso accepted by --model: an .onnx file, a Keras .h5 file, or zoo:ID for an ONNX Model "
+      "Zoo\n"
+      "file fetched with `zfvis-cli fetch ID` (`zfvis-cli fetch --list` shows them).\n");
   return 0;
 }
 
