@@ -68,8 +68,14 @@ namespace {
 class PlanBuilder {
  public:
   PlanBuilder(const NetworkDef& def, const std::vector<Shape>& shapes, int batch, bool fuse,
-              const dnnl::engine& engine)
-      : m_def(def), m_shapes(shapes), m_plan(std::make_shared<Plan>()), m_stream(engine) {
+              const std::vector<size_t>& keep, const dnnl::engine& engine)
+      : m_def(def),
+        m_shapes(shapes),
+        m_plan(std::make_shared<Plan>()),
+        m_stream(engine),
+        m_keep(def.layers.size(), false) {
+    for (size_t k : keep)
+      if (k < m_keep.size()) m_keep[k] = true;
     m_plan->batch = batch;
     m_plan->fuse = fuse;
     m_plan->engine = engine;
@@ -151,7 +157,7 @@ class PlanBuilder {
 
   // True when layer i may absorb its only consumer, a ReLU.
   bool canFuseRelu(size_t i) const {
-    if (!m_plan->fuse) return false;
+    if (!m_plan->fuse || m_keep[i]) return false;
     std::vector<size_t> c = m_def.consumers(i);
     return c.size() == 1 && m_def.layers[c[0]].type == LayerType::Relu &&
            m_def.layers[c[0]].inputs.size() == 1;
@@ -434,13 +440,15 @@ class PlanBuilder {
   dnnl::stream m_stream;
   std::unordered_map<std::string, int> m_index;
   std::unordered_map<int, int> m_fusedOut;  // Conv/Dense layer -> its dst view
+  std::vector<bool> m_keep;                 // layers whose own output must stay available
 };
 
 }  // namespace
 
 std::shared_ptr<Plan> buildPlan(const NetworkDef& def, const std::vector<Shape>& shapes, int batch,
-                                bool fuse, const dnnl::engine& engine) {
-  return PlanBuilder(def, shapes, batch, fuse, engine).build();
+                                bool fuse, const std::vector<size_t>& keep,
+                                const dnnl::engine& engine) {
+  return PlanBuilder(def, shapes, batch, fuse, keep, engine).build();
 }
 
 void executePlan(const Plan& plan, RunState& state, ProgressSink* progress) {
@@ -502,14 +510,24 @@ std::shared_ptr<const CompiledNet> CompiledNet::compile(std::shared_ptr<const Ne
   return std::shared_ptr<const CompiledNet>(new CompiledNet(std::move(def), options));
 }
 
-std::shared_ptr<const detail::Plan> CompiledNet::plan(int batch, bool fuse) const {
+std::shared_ptr<const detail::Plan> CompiledNet::plan(int batch, bool fuse,
+                                                      const std::vector<size_t>& keep) const {
   if (batch < 1) throw Error("batch size must be at least 1, got " + std::to_string(batch));
+  // The plan depends on the batch and, when fusing, on which layers must keep their output.
+  std::string key = std::to_string(batch) + (fuse ? "/fused" : "/plain");
+  if (fuse) {
+    std::vector<size_t> sorted = keep;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t k : sorted)
+      if (k < m_def->layers.size() &&
+          (m_def->layers[k].type == LayerType::Conv || m_def->layers[k].type == LayerType::Dense))
+        key += "/" + std::to_string(k);
+  }
   std::lock_guard lock(m_cache->mutex);
-  auto key = std::make_pair(batch, fuse);
   auto it = m_cache->plans.find(key);
   if (it != m_cache->plans.end()) return it->second;
   setEngineThreads(m_options.threads);
-  auto p = detail::buildPlan(*m_def, m_shapes, batch, fuse, m_cache->engine);
+  auto p = detail::buildPlan(*m_def, m_shapes, batch, fuse, keep, m_cache->engine);
   m_cache->plans.emplace(key, p);
   return p;
 }
@@ -614,13 +632,7 @@ std::shared_ptr<const Activations> Session::run(const Tensor& input, const RunOp
     throw Error("model '" + def.name + "': input has shape " + input.shape().str() +
                 ", expected N x " + def.input.shape.str());
   const int batch = static_cast<int>(in.shape()[0]);
-  bool fuse = !options.keepAll;
-  if (fuse)
-    for (size_t k : options.keep)
-      if (k < def.layers.size() &&
-          (def.layers[k].type == LayerType::Conv || def.layers[k].type == LayerType::Dense))
-        fuse = false;
-  auto plan = m_net->plan(batch, fuse);
+  auto plan = m_net->plan(batch, !options.keepAll, options.keep);
   std::shared_ptr<detail::RunState> state;
   if (m_spare && m_spare.use_count() == 1 && m_spare->plan == plan.get()) {
     state = std::move(m_spare);

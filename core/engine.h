@@ -47,8 +47,10 @@ class CompiledNet {
   const EngineOptions& options() const { return m_options; }
 
   /// The execution plan for a batch size (built once, cached; thread-safe). `fuse` lets
-  /// convolutions absorb their ReLU (their pre-activation output is then not kept).
-  std::shared_ptr<const detail::Plan> plan(int batch, bool fuse) const;
+  /// convolutions absorb their ReLU (their pre-activation output is then not kept), except the
+  /// layers in `keep`.
+  std::shared_ptr<const detail::Plan> plan(int batch, bool fuse,
+                                           const std::vector<size_t>& keep = {}) const;
 
   /// Per-net state for code built on the engine (the projector keeps its backward primitives
   /// and reordered weights here, so they outlive a single run). Created by `make` on first use.

@@ -81,7 +81,7 @@ Tensor viewToTensor(const Plan& plan, const RunState& state, int view, const Sha
 class PlanCache {
  public:
   std::mutex mutex;
-  std::map<std::pair<int, bool>, std::shared_ptr<const Plan>> plans;
+  std::map<std::string, std::shared_ptr<const Plan>> plans;  // by batch and fusion policy
   std::map<std::string, std::shared_ptr<void>> shared;  // CompiledNet::sharedState
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
 };

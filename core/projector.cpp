@@ -777,9 +777,6 @@ Projector::Projector(std::shared_ptr<const Activations> activations, int sample)
   if (!m_activations) throw Error("projector: no activations");
   if (sample < 0 || sample >= m_activations->batch())
     throw Error("projector: sample " + std::to_string(sample) + " is out of range");
-  for (size_t i = 0; i < m_activations->layerCount(); ++i)
-    if (!m_activations->has(i))
-      throw Error("projector: the run did not keep every layer (use RunOptions::keepAll)");
   m_impl = std::make_unique<Impl>(*m_activations, sample);
 }
 

@@ -56,7 +56,8 @@ struct Projection {
 class Projector {
  public:
   /// Projects from the activations of one run (sample `sample` of its batch). The run must
-  /// have kept every layer (RunOptions::keepAll).
+  /// have kept the projected layer (RunOptions::keepAll, or keep = {layer} in a lean run: ReLU
+  /// outputs, LRN inputs and pool switches are always available); otherwise project() throws.
   explicit Projector(std::shared_ptr<const Activations> activations, int sample = 0);
   ~Projector();
 

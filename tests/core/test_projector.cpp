@@ -260,6 +260,34 @@ TEST(Deconvnet, BatchedChannelsEqualOneAtATime) {
   }
 }
 
+TEST(Deconvnet, LeanRunKeepingOnlyTheLayerGivesTheSameProjection) {
+  // In a lean run convolutions absorb their ReLU; the projector reads ReLU outputs, LRN inputs
+  // and switches from it, and only the projected layer itself must be kept.
+  NetworkDef def = makeBuiltinModel("caffe-alexnet");
+  auto net = CompiledNet::compile(std::make_shared<const NetworkDef>(def));
+  Session session(net);
+  Tensor x(def.input.shape.withBatch(1));
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = float((i * 2654435761u) % 255) - 120.0f;
+  const size_t layer = def.resolveLayer("conv4");
+  RunOptions lean;
+  lean.keepAll = false;
+  lean.keep = {layer};
+  auto leanActs = session.run(x, lean);
+  EXPECT_TRUE(leanActs->has(layer));
+  EXPECT_FALSE(leanActs->has(def.resolveLayer("conv2")));  // fused into relu2
+  Projector a(leanActs);
+  Projector b(session.run(x));
+  for (ProjectionMode mode : {ProjectionMode::Deconvnet, ProjectionMode::Guided}) {
+    ProjectionRequest r;
+    r.layer = layer;
+    r.mode = mode;
+    Projection pa = a.project(r), pb = b.project(r);
+    EXPECT_EQ(pa.channel, pb.channel);
+    EXPECT_EQ(pa.position, pb.position);
+    EXPECT_LE(maxErrorOfLargest(pa.image, pb.image), 1e-6) << projectionModeName(mode);
+  }
+}
+
 TEST(Deconvnet, BadRequestsAreClearErrors) {
   NetworkDef def =
       NetBuilder("t", {3, 8, 8}).conv("c", 4, 3, 1).relu("r").flatten("f").dense("fc", 3).build();
