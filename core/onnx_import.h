@@ -1,4 +1,4 @@
-// ONNX importer: ONNX ModelProto (opsets 3-17) -> NetworkDef.
+// ONNX importer: ONNX ModelProto (opsets 1-17) -> NetworkDef.
 #pragma once
 
 #include <filesystem>
