@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs zfvis's build and test dependencies from Debian 12 packages. Idempotent: prints nothing
 # and changes nothing when everything is already installed. Uses sudo when not run as root.
+#   --fuzz   also the clang toolchain for the libFuzzer targets (tests/fuzz)
+#   --peers  also what the benchmark peers need: PyTorch with OpenBLAS (docs/PERFORMANCE.md)
+#   --fixtures  also what scripts/make_*_fixtures.py need (PyTorch, ONNX, h5py, NumPy)
 set -euo pipefail
 
 PACKAGES=(
@@ -15,6 +18,14 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev
   xvfb xauth
 )
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) PACKAGES+=(clang libclang-rt-14-dev) ;;
+    --peers) PACKAGES+=(python3-torch libopenblas0-pthread) ;;
+    --fixtures) PACKAGES+=(python3-torch python3-onnx python3-h5py python3-numpy) ;;
+    *) echo "install-deps: unknown option $arg (expected --fuzz, --peers, --fixtures)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do
