@@ -33,6 +33,30 @@ bool isPlain(const memory::desc& md) {
   return md == plainMd(md.dims(), md.data_type());
 }
 
+dnnl::primitive_attr scratchpadAttr(dnnl::primitive_attr attr) {
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+memory::desc scratchpadOf(const dnnl::primitive& p) {
+  const dnnl_memory_desc_t* md =
+      dnnl_primitive_desc_query_md(p.get_primitive_desc(), dnnl_query_scratchpad_md, 0);
+  return md ? memory::desc(*md) : memory::desc();
+}
+
+void executeWithScratchpad(const dnnl::primitive& p, dnnl::stream& stream,
+                           std::unordered_map<int, memory> args) {
+  memory::desc md = scratchpadOf(p);
+  if (md.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, memory(md, stream.get_engine()));
+  p.execute(stream, args);
+}
+
+void reorderNow(dnnl::stream& stream, const memory& src, const memory& dst) {
+  dnnl::reorder r(dnnl::reorder::primitive_desc(src.get_engine(), src.get_desc(), dst.get_engine(),
+                                                dst.get_desc(), scratchpadAttr()));
+  executeWithScratchpad(r, stream, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
+}
+
 memory::dims batchDims(const Shape& perSample, int batch) {
   memory::dims d{batch};
   for (int64_t v : perSample.dims()) d.push_back(v);
@@ -55,6 +79,15 @@ RunState::RunState(const Plan& p) : plan(&p) {
     void* handle = buffers[v.buffer] ? buffers[v.buffer].get_data_handle() : nullptr;
     views.emplace_back(v.md, p.engine, handle);
   }
+  size_t scratchBytes = 0;
+  for (const Step& s : p.steps) scratchBytes = std::max(scratchBytes, s.scratchpad.get_size());
+  if (scratchBytes > 0)
+    scratchBuffer = memory(memory::desc({memory::dim(scratchBytes)}, DType::u8, Tag::a), p.engine);
+  scratch.reserve(p.steps.size());
+  for (const Step& s : p.steps)
+    scratch.emplace_back(s.scratchpad.get_size() > 0
+                             ? memory(s.scratchpad, p.engine, scratchBuffer.get_data_handle())
+                             : memory());
 }
 
 void RunState::setInput(float* data) {
@@ -95,6 +128,7 @@ class PlanBuilder {
       }
     }
     m_stream.wait();
+    for (Step& step : m_plan->steps) step.scratchpad = scratchpadOf(step.prim);
     return m_plan;
   }
 
@@ -126,8 +160,8 @@ class PlanBuilder {
   int reorderTo(int view, const memory::desc& md, int layer) {
     if (mdOf(view) == md) return view;
     int out = newBuffer(md);
-    Step s{dnnl::reorder(
-               dnnl::reorder::primitive_desc(m_plan->engine, mdOf(view), m_plan->engine, md)),
+    Step s{dnnl::reorder(dnnl::reorder::primitive_desc(m_plan->engine, mdOf(view), m_plan->engine,
+                                                       md, scratchpadAttr())),
            {{DNNL_ARG_FROM, view}, {DNNL_ARG_TO, out}},
            {},
            layer};
@@ -146,7 +180,7 @@ class PlanBuilder {
     memory src(plain, m_plan->engine, const_cast<float*>(data));
     if (plain == want) return src;
     memory dst(want, m_plan->engine);
-    dnnl::reorder(src, dst).execute(m_stream, src, dst);
+    reorderNow(m_stream, src, dst);
     return dst;
   }
   memory ownedConstant(const std::vector<float>& values, const memory::desc& md) {
@@ -197,7 +231,7 @@ class PlanBuilder {
                               : dnnl::convolution_forward::desc(
                                     prop_kind::forward_inference, algorithm::convolution_direct,
                                     srcAny, wAny, dstAny, strides, dil, padL, padR);
-        dnnl::convolution_forward::primitive_desc pd(desc, attr, m_plan->engine);
+        dnnl::convolution_forward::primitive_desc pd(desc, scratchpadAttr(attr), m_plan->engine);
         int src = reorderTo(viewOf(l.inputs[0]), pd.src_desc(), li);
         int dst = newBuffer(pd.dst_desc());
         Step s{dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li};
@@ -231,7 +265,7 @@ class PlanBuilder {
                                                             wMd, biasMd, dstMd)
                         : dnnl::inner_product_forward::desc(prop_kind::forward_inference, mdOf(src),
                                                             wMd, dstMd);
-        dnnl::inner_product_forward::primitive_desc pd(desc, attr, m_plan->engine);
+        dnnl::inner_product_forward::primitive_desc pd(desc, scratchpadAttr(attr), m_plan->engine);
         int dst = newBuffer(pd.dst_desc());
         Step s{dnnl::inner_product_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li};
         s.constArgs.push_back(
@@ -255,7 +289,7 @@ class PlanBuilder {
         int src = viewOf(l.inputs[0]);
         dnnl::eltwise_forward::primitive_desc pd(
             {prop_kind::forward_inference, algorithm::eltwise_relu, mdOf(src), 0.0f, 0.0f},
-            m_plan->engine);
+            scratchpadAttr(), m_plan->engine);
         int dst = newBuffer(pd.dst_desc());
         m_plan->steps.push_back(
             {dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li});
@@ -272,7 +306,7 @@ class PlanBuilder {
         dnnl::lrn_forward::primitive_desc pd(
             {prop_kind::forward_inference, algorithm::lrn_across_channels, mdOf(src), l.lrn.size,
              l.lrn.alpha, l.lrn.beta, l.lrn.bias},
-            m_plan->engine);
+            scratchpadAttr(), m_plan->engine);
         int dst = newBuffer(pd.dst_desc());
         m_plan->steps.push_back(
             {dnnl::lrn_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li});
@@ -313,7 +347,7 @@ class PlanBuilder {
         dnnl::pooling_forward::primitive_desc pd(
             {training ? prop_kind::forward_training : prop_kind::forward_inference, alg, mdOf(src),
              dstAny, strides, kernel, padL, padR},
-            m_plan->engine);
+            scratchpadAttr(), m_plan->engine);
         int dst = newBuffer(pd.dst_desc());
         Step s{dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li};
         if (training) {
@@ -346,7 +380,7 @@ class PlanBuilder {
           srcs.push_back(viewOf(name));
           mds.push_back(mdOf(srcs.back()));
         }
-        dnnl::concat::primitive_desc pd(l.axis.axis, mds, m_plan->engine);
+        dnnl::concat::primitive_desc pd(l.axis.axis, mds, m_plan->engine, scratchpadAttr());
         int dst = newBuffer(pd.dst_desc());
         Step s{dnnl::concat(pd), {{DNNL_ARG_DST, dst}}, {}, li};
         for (size_t k = 0; k < srcs.size(); ++k)
@@ -368,7 +402,7 @@ class PlanBuilder {
         }
         int src = plainView(viewOf(l.inputs[0]), dims, li);
         dnnl::softmax_forward::primitive_desc pd({prop_kind::forward_inference, mdOf(src), axis},
-                                                 m_plan->engine);
+                                                 scratchpadAttr(), m_plan->engine);
         int dst = newBuffer(pd.dst_desc());
         m_plan->steps.push_back(
             {dnnl::softmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li});
@@ -383,7 +417,7 @@ class PlanBuilder {
             {prop_kind::forward_inference, mdOf(src), l.batchNorm.epsilon,
              dnnl::normalization_flags::use_global_stats |
                  dnnl::normalization_flags::use_scale_shift},
-            m_plan->engine);
+            scratchpadAttr(), m_plan->engine);
         int dst = newBuffer(pd.dst_desc());
         const float* w = l.weights.data();
         std::vector<float> scaleShift(w, w + 2 * c), mean(w + 2 * c, w + 3 * c),
@@ -422,7 +456,7 @@ class PlanBuilder {
           s.constArgs.push_back({DNNL_ARG_SRC_1, constant(l.weights.data(), bMd, bMd)});
         }
         dnnl::binary::primitive_desc pd({algorithm::binary_add, mdOf(a), bMd, dstMd},
-                                        m_plan->engine);
+                                        scratchpadAttr(), m_plan->engine);
         int dst = newBuffer(dstMd);
         s.prim = dnnl::binary(pd);
         s.viewArgs.push_back({DNNL_ARG_DST, dst});
@@ -456,7 +490,8 @@ void executePlan(const Plan& plan, RunState& state, ProgressSink* progress) {
   const int64_t total = static_cast<int64_t>(plan.layers.size());
   int lastLayer = -1;
   std::unordered_map<int, memory> args;
-  for (const Step& s : plan.steps) {
+  for (size_t k = 0; k < plan.steps.size(); ++k) {
+    const Step& s = plan.steps[k];
     if (progress && s.layer != lastLayer) {
       reportProgress(progress, s.layer, total);
       lastLayer = s.layer;
@@ -464,6 +499,7 @@ void executePlan(const Plan& plan, RunState& state, ProgressSink* progress) {
     args.clear();
     for (const auto& [arg, view] : s.viewArgs) args.emplace(arg, state.views[view]);
     for (const auto& [arg, mem] : s.constArgs) args.emplace(arg, mem);
+    if (state.scratch[k]) args.emplace(DNNL_ARG_SCRATCHPAD, state.scratch[k]);
     s.prim.execute(stream, args);
   }
   stream.wait();
@@ -480,7 +516,7 @@ Tensor viewToTensor(const Plan& plan, const RunState& state, int view, const Sha
   } else {
     dnnl::stream stream(plan.engine);
     memory dst(plain, plan.engine, out.data());
-    dnnl::reorder(src, dst).execute(stream, const_cast<memory&>(src), dst);
+    reorderNow(stream, src, dst);
     stream.wait();
   }
   return out;
@@ -593,7 +629,7 @@ std::vector<int32_t> Activations::poolSwitches(size_t layer) const {
   {
     dnnl::stream stream(m_plan->engine);
     memory dst(plain, m_plan->engine, bytes.data());
-    dnnl::reorder(ws, dst).execute(stream, const_cast<memory&>(ws), dst);
+    detail::reorderNow(stream, ws, dst);
     stream.wait();
   }
   const PoolParams& p = def.layers[layer].pool;

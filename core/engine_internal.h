@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -14,6 +15,19 @@
 #include "core/tensor.h"
 
 namespace zfvis::detail {
+
+/// Attributes every cached primitive is created with: a user-provided scratchpad. Debian's
+/// oneDNN is built without DNNL_ENABLE_CONCURRENT_EXEC, so with the default library-managed
+/// scratchpad a primitive may only run on the thread that created it; with a user scratchpad
+/// it can run on any thread (one run at a time per scratchpad).
+dnnl::primitive_attr scratchpadAttr(dnnl::primitive_attr attr = {});
+/// The scratchpad a primitive needs (empty when none).
+dnnl::memory::desc scratchpadOf(const dnnl::primitive& p);
+/// Executes `p` with `args` plus a freshly allocated scratchpad when it needs one.
+void executeWithScratchpad(const dnnl::primitive& p, dnnl::stream& stream,
+                           std::unordered_map<int, dnnl::memory> args);
+/// Copies `src` into `dst` (any layouts) with a reorder primitive, on the calling thread.
+void reorderNow(dnnl::stream& stream, const dnnl::memory& src, const dnnl::memory& dst);
 
 /// A plain (row-major) f32 memory descriptor for `dims`.
 dnnl::memory::desc plainMd(const dnnl::memory::dims& dims,
@@ -35,6 +49,7 @@ struct Step {
   std::vector<std::pair<int, int>> viewArgs;            // (DNNL_ARG_*, view index)
   std::vector<std::pair<int, dnnl::memory>> constArgs;  // weights, bias, statistics
   int layer = -1;                                       // owning layer (progress)
+  dnnl::memory::desc scratchpad;                        // its scratchpad (empty when none)
 };
 
 /// What the plan knows about one layer.
@@ -63,6 +78,8 @@ struct RunState {
   const Plan* plan = nullptr;
   std::vector<dnnl::memory> buffers;  // one per buffer (library-allocated)
   std::vector<dnnl::memory> views;    // one per view (user-handle memories over buffers)
+  dnnl::memory scratchBuffer;         // shared by every step's scratchpad (steps run in turn)
+  std::vector<dnnl::memory> scratch;  // per step: its scratchpad over scratchBuffer, or empty
   explicit RunState(const Plan& p);
   /// Points the input view at caller-owned data.
   void setInput(float* data);
@@ -82,7 +99,7 @@ class PlanCache {
  public:
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<const Plan>> plans;  // by batch and fusion policy
-  std::map<std::string, std::shared_ptr<void>> shared;  // CompiledNet::sharedState
+  std::map<std::string, std::shared_ptr<void>> shared;       // CompiledNet::sharedState
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
 };
 

@@ -334,7 +334,7 @@ struct Projector::Impl {
       return {};
     }
     holder = memory(want, engine);
-    dnnl::reorder(plain, holder).execute(stream, plain, holder);
+    detail::reorderNow(stream, plain, holder);
     return {};
   }
 
@@ -344,7 +344,7 @@ struct Projector::Impl {
     if (m.get_desc() == plain.get_desc()) {
       std::memcpy(out.data(), m.get_data_handle(), size_t(out.numel()) * sizeof(float));
     } else {
-      dnnl::reorder(m, plain).execute(stream, const_cast<memory&>(m), plain);
+      detail::reorderNow(stream, m, plain);
     }
     return out;
   }
@@ -364,7 +364,10 @@ struct Projector::Impl {
       memory::dims wDims = p.groups > 1 ? memory::dims{p.groups, p.outChannels / p.groups,
                                                        in[0] / p.groups, p.kernelH, p.kernelW}
                                         : memory::dims{p.outChannels, in[0], p.kernelH, p.kernelW};
-      memory::desc srcAny(srcDims, DType::f32, Tag::any), dstAny(dstDims, DType::f32, Tag::any),
+      // Few input channels (a first layer): blocked layouts would pad 3 channels to 16, so ask
+      // for plain ones, which oneDNN serves with its GEMM-based kernel (sgemm + col2im).
+      const Tag layout = in[0] < 8 ? Tag::nchw : Tag::any;
+      memory::desc srcAny(srcDims, DType::f32, layout), dstAny(dstDims, DType::f32, layout),
           wAny(wDims, DType::f32, Tag::any);
       memory::dims strides{p.strideH, p.strideW}, dil{p.dilationH - 1, p.dilationW - 1}, zero{0, 0};
       dnnl::convolution_forward::primitive_desc hint(
@@ -372,13 +375,13 @@ struct Projector::Impl {
            strides, dil, zero, zero},
           engine);
       dnnl::convolution_backward_data::primitive_desc pd(
-          {algorithm::convolution_direct, srcAny, wAny, dstAny, strides, dil, zero, zero}, engine,
-          hint);
+          {algorithm::convolution_direct, srcAny, wAny, dstAny, strides, dil, zero, zero},
+          detail::scratchpadAttr(), engine, hint);
       memory plainW(detail::plainMd(wDims), engine, const_cast<float*>(l.weights.data()));
       memory w = plainW;
       if (pd.weights_desc() != plainW.get_desc()) {
         w = memory(pd.weights_desc(), engine);
-        dnnl::reorder(plainW, w).execute(stream, plainW, w);
+        detail::reorderNow(stream, plainW, w);
       }
       it = cache->conv.emplace(key, ConvBackward{pd, dnnl::convolution_backward_data(pd), w}).first;
     }
@@ -387,9 +390,10 @@ struct Projector::Impl {
     memory diffDst;
     runReorderedIn(cb.pd.diff_dst_desc(), g, diffDst);
     memory diffSrc(cb.pd.diff_src_desc(), engine);
-    cb.prim.execute(stream, {{DNNL_ARG_DIFF_DST, diffDst},
-                             {DNNL_ARG_WEIGHTS, cb.weights},
-                             {DNNL_ARG_DIFF_SRC, diffSrc}});
+    detail::executeWithScratchpad(cb.prim, stream,
+                                  {{DNNL_ARG_DIFF_DST, diffDst},
+                                   {DNNL_ARG_WEIGHTS, cb.weights},
+                                   {DNNL_ARG_DIFF_SRC, diffSrc}});
     return toPlain(diffSrc, Shape{K, in[0], inWin.h, inWin.w});
   }
 
@@ -419,7 +423,8 @@ struct Projector::Impl {
            zero},
           engine);
       dnnl::pooling_backward::primitive_desc pd(
-          {algorithm::pooling_max, srcMd, dstMd, strides, kernel, zero, zero}, engine, hint);
+          {algorithm::pooling_max, srcMd, dstMd, strides, kernel, zero, zero},
+          detail::scratchpadAttr(), engine, hint);
       it = cache->pool.emplace(key, pd).first;
     }
     auto pd = it->second;
@@ -457,8 +462,8 @@ struct Projector::Impl {
     memory diffDst(dstMd, engine, const_cast<float*>(g.data()));
     Tensor result(Shape{K, C, inWin.h, inWin.w});
     memory diffSrc(srcMd, engine, result.data());
-    dnnl::pooling_backward(pd).execute(
-        stream,
+    detail::executeWithScratchpad(
+        dnnl::pooling_backward(pd), stream,
         {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WORKSPACE, ws}, {DNNL_ARG_DIFF_SRC, diffSrc}});
     return result;
   }
@@ -517,10 +522,10 @@ struct Projector::Impl {
       dnnl::lrn_forward::primitive_desc fwd(
           {prop_kind::forward_training, algorithm::lrn_across_channels, md, l.lrn.size, l.lrn.alpha,
            l.lrn.beta, l.lrn.bias},
-          engine);
+          detail::scratchpadAttr(), engine);
       dnnl::lrn_backward::primitive_desc bwd(
           {algorithm::lrn_across_channels, md, md, l.lrn.size, l.lrn.alpha, l.lrn.beta, l.lrn.bias},
-          engine, fwd);
+          detail::scratchpadAttr(), engine, fwd);
       it = cache->lrn.emplace(key, std::make_pair(fwd, bwd)).first;
     }
     auto [fwd, bwd] = it->second;
@@ -533,11 +538,12 @@ struct Projector::Impl {
         {DNNL_ARG_SRC, srcMem}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_SRC, diffSrc}};
     if (bwd.workspace_desc().get_size() > 0) {
       memory dst(fwd.dst_desc(), engine), ws(fwd.workspace_desc(), engine);
-      dnnl::lrn_forward(fwd).execute(
-          stream, {{DNNL_ARG_SRC, srcMem}, {DNNL_ARG_DST, dst}, {DNNL_ARG_WORKSPACE, ws}});
+      detail::executeWithScratchpad(
+          dnnl::lrn_forward(fwd), stream,
+          {{DNNL_ARG_SRC, srcMem}, {DNNL_ARG_DST, dst}, {DNNL_ARG_WORKSPACE, ws}});
       args[DNNL_ARG_WORKSPACE] = ws;
     }
-    dnnl::lrn_backward(bwd).execute(stream, args);
+    detail::executeWithScratchpad(dnnl::lrn_backward(bwd), stream, args);
     return toPlain(diffSrc, g.shape());
   }
 
@@ -548,8 +554,10 @@ struct Projector::Impl {
     if (mode != ProjectionMode::Saliency) {
       // relu(g): the deconvnet rectifies the signal itself (guided does too, then masks).
       dnnl::eltwise_forward::primitive_desc pd(
-          {prop_kind::forward_inference, algorithm::eltwise_relu, md, 0.0f, 0.0f}, engine);
-      dnnl::eltwise_forward(pd).execute(stream, {{DNNL_ARG_SRC, gm}, {DNNL_ARG_DST, gm}});
+          {prop_kind::forward_inference, algorithm::eltwise_relu, md, 0.0f, 0.0f},
+          detail::scratchpadAttr(), engine);
+      detail::executeWithScratchpad(dnnl::eltwise_forward(pd), stream,
+                                    {{DNNL_ARG_SRC, gm}, {DNNL_ARG_DST, gm}});
     }
     if (mode == ProjectionMode::Deconvnet) return;
     // g * [x > 0] with the forward ReLU output of this sample (x > 0 exactly where it is > 0).
@@ -565,12 +573,14 @@ struct Projector::Impl {
         {prop_kind::forward_training, algorithm::eltwise_relu_use_dst_for_bwd, md, 0.0f, 0.0f},
         engine);
     dnnl::eltwise_backward::primitive_desc pd(
-        {algorithm::eltwise_relu_use_dst_for_bwd, md, md, 0.0f, 0.0f}, engine, hint);
+        {algorithm::eltwise_relu_use_dst_for_bwd, md, md, 0.0f, 0.0f}, detail::scratchpadAttr(),
+        engine, hint);
     memory dm(md, engine, dst.data());
     Tensor result(g.shape());
     memory rm(md, engine, result.data());
-    dnnl::eltwise_backward(pd).execute(
-        stream, {{DNNL_ARG_DST, dm}, {DNNL_ARG_DIFF_DST, gm}, {DNNL_ARG_DIFF_SRC, rm}});
+    detail::executeWithScratchpad(
+        dnnl::eltwise_backward(pd), stream,
+        {{DNNL_ARG_DST, dm}, {DNNL_ARG_DIFF_DST, gm}, {DNNL_ARG_DIFF_SRC, rm}});
     g = std::move(result);
   }
 
@@ -585,7 +595,8 @@ struct Projector::Impl {
     if (it == cache->dense.end()) {
       dnnl::inner_product_forward::primitive_desc hint(
           {prop_kind::forward_training, srcMd, wPlain, dstMd}, engine);
-      dnnl::inner_product_backward_data::primitive_desc pd({srcMd, wPlain, dstMd}, engine, hint);
+      dnnl::inner_product_backward_data::primitive_desc pd({srcMd, wPlain, dstMd},
+                                                           detail::scratchpadAttr(), engine, hint);
       memory w(wPlain, engine, const_cast<float*>(l.weights.data()));
       it = cache->dense.emplace(key, std::make_pair(w, pd)).first;
     }
@@ -594,8 +605,8 @@ struct Projector::Impl {
     Tensor result(Shape{K, I});
     memory diffDst(dstMd, engine, const_cast<float*>(g.data()));
     memory diffSrc(pd.diff_src_desc(), engine);
-    dnnl::inner_product_backward_data(pd).execute(
-        stream,
+    detail::executeWithScratchpad(
+        dnnl::inner_product_backward_data(pd), stream,
         {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, diffSrc}});
     return toPlain(diffSrc, Shape{K, I});
   }

@@ -5,11 +5,13 @@
 
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "core/builtin_models.h"
 #include "core/engine.h"
 #include "core/error.h"
 #include "core/net_builder.h"
+#include "core/projector.h"
 #include "tests/reference/naive_ops.h"
 
 namespace zfvis {
@@ -255,6 +257,42 @@ TEST(EngineOps, BatchesAreIndependent) {
   Tensor both = session.run(Tensor::stack({a, b}))->finalOutput();
   EXPECT_LE(ref::relativeMaxError(both.slice(0), ra), 1e-6);
   EXPECT_LE(ref::relativeMaxError(both.slice(1), rb), 1e-6);
+}
+
+TEST(EngineOps, PlansAndProjectionsRunOnThreadsOtherThanTheirCreator) {
+  // Primitives are cached per net; they must run on any thread (user scratchpads), also two
+  // sessions of one net at the same time.
+  NetworkDef def = makeBuiltinModel("caffe-alexnet");
+  auto net = CompiledNet::compile(std::make_shared<const NetworkDef>(def));
+  Tensor x = randomTensor({1, 3, 227, 227}, 20, 50.0f);
+  Session main(net);
+  Tensor expected = main.run(x)->finalOutput();
+  Projector mainProjector(main.run(x));
+  ProjectionRequest request;
+  request.layer = def.resolveLayer("conv5");
+  Tensor expectedProjection = mainProjector.project(request).image;
+  std::vector<double> errors(4, 1.0), projectionErrors(4, 1.0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      try {
+        Session session(net);
+        for (int repeat = 0; repeat < 3; ++repeat) {
+          auto acts = session.run(x);
+          errors[size_t(t)] = ref::relativeMaxError(acts->finalOutput(), expected);
+          Projector projector(acts);
+          projectionErrors[size_t(t)] =
+              ref::relativeMaxError(projector.project(request).image, expectedProjection);
+        }
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "thread " << t << ": " << e.what();
+      }
+    });
+  for (auto& t : threads) t.join();
+  for (int t = 0; t < 4; ++t) {
+    EXPECT_LE(errors[size_t(t)], 1e-6) << "thread " << t;
+    EXPECT_LE(projectionErrors[size_t(t)], 1e-6) << "thread " << t;
+  }
 }
 
 TEST(EngineOps, ActivationsSurviveLaterRuns) {
