@@ -506,6 +506,31 @@ void executePlan(const Plan& plan, RunState& state, ProgressSink* progress) {
   if (progress) reportProgress(progress, total, total);
 }
 
+void executePlanRange(const Plan& plan, RunState& state, int firstLayer, int stopLayer,
+                      const ProgressSink* cancel) {
+  dnnl::stream stream(plan.engine);
+  std::unordered_map<int, memory> args;
+  int lastLayer = -1;
+  for (size_t k = 0; k < plan.steps.size(); ++k) {
+    const Step& s = plan.steps[k];
+    if (s.layer < firstLayer) continue;
+    if (s.layer >= stopLayer) break;
+    if (s.layer != lastLayer) {
+      lastLayer = s.layer;
+      if (cancel && cancel->cancelled()) {
+        stream.wait();
+        throw Cancelled();
+      }
+    }
+    args.clear();
+    for (const auto& [arg, view] : s.viewArgs) args.emplace(arg, state.views[size_t(view)]);
+    for (const auto& [arg, mem] : s.constArgs) args.emplace(arg, mem);
+    if (state.scratch[k]) args.emplace(DNNL_ARG_SCRATCHPAD, state.scratch[k]);
+    s.prim.execute(stream, args);
+  }
+  stream.wait();
+}
+
 Tensor viewToTensor(const Plan& plan, const RunState& state, int view, const Shape& shape) {
   Tensor out(shape);
   const memory& src = state.views[view];

@@ -91,6 +91,10 @@ std::shared_ptr<Plan> buildPlan(const NetworkDef& def, const std::vector<Shape>&
 
 /// Runs a plan's steps on a state (the input handle must be set).
 void executePlan(const Plan& plan, RunState& state, ProgressSink* progress);
+/// Runs only the steps of layers in [firstLayer, stopLayer) (their inputs must be in place),
+/// passing each step its scratchpad; throws Cancelled when `cancel` asks between layers.
+void executePlanRange(const Plan& plan, RunState& state, int firstLayer, int stopLayer,
+                      const ProgressSink* cancel = nullptr);
 
 /// Copies the contents of `view` of a run into a plain tensor of shape `shape`.
 Tensor viewToTensor(const Plan& plan, const RunState& state, int view, const Shape& shape);
