@@ -1,0 +1,28 @@
+# Runs `zfvis ARGS --screenshot OUT` and checks its exit code (EXPECT_RC), that OUT exists when it
+# succeeded, and that stderr matches EXPECT_STDERR (one line) when given.
+file(REMOVE ${OUT})
+execute_process(COMMAND ${ZFVIS_GUI} ${ARGS} --screenshot ${OUT}
+                RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_VARIABLE out TIMEOUT 240)
+# Qt's own warnings (XDG_RUNTIME_DIR, ...) are not ours; keep only lines starting with "zfvis:".
+string(REGEX MATCHALL "zfvis:[^\n]*" ours "${err}")
+if(NOT rc STREQUAL EXPECT_RC)
+  message(FATAL_ERROR "exit code ${rc}, expected ${EXPECT_RC}; stderr:\n${err}")
+endif()
+if(EXPECT_RC EQUAL 0)
+  if(NOT EXISTS ${OUT})
+    message(FATAL_ERROR "no screenshot written to ${OUT}")
+  endif()
+  file(SIZE ${OUT} size)
+  if(size LESS 20000)
+    message(FATAL_ERROR "screenshot ${OUT} is only ${size} bytes")
+  endif()
+endif()
+if(DEFINED EXPECT_STDERR)
+  list(LENGTH ours lines)
+  if(NOT lines EQUAL 1 OR NOT ours MATCHES "${EXPECT_STDERR}")
+    message(FATAL_ERROR "stderr should be one line matching '${EXPECT_STDERR}', got:\n${err}")
+  endif()
+  if(EXISTS ${OUT})
+    message(FATAL_ERROR "a failed run left ${OUT}")
+  endif()
+endif()

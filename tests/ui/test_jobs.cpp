@@ -1,0 +1,192 @@
+// JobTracker: results come back on the GUI thread, stale results are dropped, cancellation
+// reaches core's ProgressSink, exceptions become one-line errors, progress is reported.
+#include <atomic>
+#include <thread>
+
+#include <QSignalSpy>
+#include <QThread>
+#include <QtTest>
+
+#include "core/error.h"
+#include "tests/ui/ui_test_util.h"
+#include "ui/jobs.h"
+
+using namespace zfvis;
+using namespace zfvis::ui;
+
+class Jobs : public QObject {
+  Q_OBJECT
+ private slots:
+  void resultArrivesOnTheGuiThread() {
+    JobTracker jobs;
+    int result = 0;
+    QThread* worker = nullptr;
+    QThread* handler = nullptr;
+    jobs.start(
+        "slot", "answer",
+        [&worker](ProgressSink&) {
+          worker = QThread::currentThread();
+          return 42;
+        },
+        [&](int r) {
+          result = r;
+          handler = QThread::currentThread();
+        });
+    ZFVIS_WAIT_IDLE(&jobs, 5000);
+    QCOMPARE(result, 42);
+    QCOMPARE(handler, QThread::currentThread());
+    QVERIFY(worker != QThread::currentThread());
+    QVERIFY(!jobs.isBusy("slot"));
+  }
+
+  void staleResultIsDropped() {
+    JobTracker jobs;
+    QSignalSpy dropped(&jobs, &JobTracker::resultDropped);
+    QList<int> results;
+    const quint64 first = jobs.start(
+        "slot", "slow",
+        [](ProgressSink&) {
+          QThread::msleep(150);  // ignores cancellation on purpose: its result must be dropped
+          return 1;
+        },
+        [&](int r) { results << r; });
+    const quint64 second = jobs.start(
+        "slot", "fast", [](ProgressSink&) { return 2; }, [&](int r) { results << r; });
+    QVERIFY(second > first);
+    ZFVIS_WAIT_IDLE(&jobs, 5000);
+    QCOMPARE(results, QList<int>{2});
+    QCOMPARE(dropped.count(), 1);
+    QCOMPARE(dropped.at(0).at(1).toULongLong(), first);
+  }
+
+  void otherSlotsAreIndependent() {
+    JobTracker jobs;
+    QList<int> results;
+    jobs.start(
+        "a", "a", [](ProgressSink&) { return 1; }, [&](int r) { results << r; });
+    jobs.start(
+        "b", "b", [](ProgressSink&) { return 2; }, [&](int r) { results << r; });
+    ZFVIS_WAIT_IDLE(&jobs, 5000);
+    std::sort(results.begin(), results.end());
+    QCOMPARE(results, (QList<int>{1, 2}));
+  }
+
+  void cancelStopsACooperativeJob() {
+    JobTracker jobs;
+    QSignalSpy cancelled(&jobs, &JobTracker::jobCancelled);
+    std::atomic<int> steps{0};
+    bool delivered = false;
+    QElapsedTimer timer;
+    timer.start();
+    jobs.start(
+        "occlusion", "long",
+        [&steps](ProgressSink& sink) {
+          for (int i = 0; i < 1000; ++i) {
+            reportProgress(&sink, i, 1000);  // throws Cancelled once cancelled
+            ++steps;
+            QThread::msleep(5);
+          }
+          return 0;
+        },
+        [&](int) { delivered = true; });
+    QTRY_VERIFY_WITH_TIMEOUT(steps > 3, 5000);
+    jobs.cancel("occlusion");
+    ZFVIS_WAIT_IDLE(&jobs, 5000);
+    QVERIFY(!delivered);
+    QCOMPARE(cancelled.count(), 1);
+    QVERIFY2(steps < 1000, "the job ran to the end");
+    QVERIFY(timer.elapsed() < 4000);
+  }
+
+  void exceptionBecomesOneLineError() {
+    JobTracker jobs;
+    QSignalSpy failed(&jobs, &JobTracker::jobFailed);
+    jobs.start(
+        "model", "bad",
+        [](ProgressSink&) -> int {
+          throw Error("cannot open model 'x.onnx': truncated\n  at byte 12");
+        },
+        [](int) {});
+    ZFVIS_WAIT_IDLE(&jobs, 5000);
+    QCOMPARE(failed.count(), 1);
+    QCOMPARE(failed.at(0).at(0).toString(), QString("model"));
+    QCOMPARE(failed.at(0).at(1).toString(), QString("cannot open model 'x.onnx': truncated"));
+  }
+
+  void errorHandlerReplacesTheSignal() {
+    JobTracker jobs;
+    QSignalSpy failed(&jobs, &JobTracker::jobFailed);
+    QString message;
+    jobs.start(
+        "view", "bad", [](ProgressSink&) -> int { throw Error("no maps"); }, [](int) {},
+        [&](const QString& m) { message = m; });
+    ZFVIS_WAIT_IDLE(&jobs, 5000);
+    QCOMPARE(message, QString("no maps"));
+    QCOMPARE(failed.count(), 0);
+  }
+
+  void resultHandlerExceptionIsCaught() {
+    JobTracker jobs;
+    QSignalSpy failed(&jobs, &JobTracker::jobFailed);
+    jobs.start(
+        "slot", "x", [](ProgressSink&) { return 1; }, [](int) { throw Error("handler failed"); });
+    ZFVIS_WAIT_IDLE(&jobs, 5000);
+    QCOMPARE(failed.count(), 1);
+    QCOMPARE(failed.at(0).at(1).toString(), QString("handler failed"));
+  }
+
+  void progressIsReported() {
+    JobTracker jobs;
+    QSignalSpy progress(&jobs, &JobTracker::jobProgress);
+    jobs.start(
+        "export", "steps",
+        [](ProgressSink& sink) {
+          for (int i = 1; i <= 5; ++i) {
+            QThread::msleep(60);  // longer than Qt's progress throttling (40 ms)
+            reportProgress(&sink, i, 5);
+          }
+          return true;
+        },
+        [](bool) {});
+    ZFVIS_WAIT_IDLE(&jobs, 5000);
+    QVERIFY(progress.count() >= 2);
+    int last = -1;
+    for (const auto& args : progress) {
+      QVERIFY(args.at(1).toInt() > last);
+      last = args.at(1).toInt();
+    }
+    QCOMPARE(last, 1000);
+    QCOMPARE(progress.last().at(2).toString(), QString("5 / 5"));
+  }
+
+  void destructionCancelsAndWaits() {
+    std::atomic<bool> finished{false};
+    QElapsedTimer timer;
+    timer.start();
+    {
+      JobTracker jobs;
+      jobs.start(
+          "slot", "long",
+          [&finished](ProgressSink& sink) {
+            try {
+              for (int i = 0; i < 1000; ++i) {
+                reportProgress(&sink, i, 1000);
+                QThread::msleep(5);
+              }
+            } catch (...) {
+              finished = true;
+              throw;
+            }
+            finished = true;
+            return 0;
+          },
+          [](int) {});
+      QThread::msleep(30);
+    }
+    QVERIFY(finished);
+    QVERIFY(timer.elapsed() < 3000);
+  }
+};
+
+QTEST_GUILESS_MAIN(Jobs)
+#include "test_jobs.moc"

@@ -1,0 +1,325 @@
+// The central views against core: the filters view shows a layer's weights and their RMS, the
+// compare view core's statistics of two banks, the projection view exactly what core's Projector
+// returns, the occlusion view can be cancelled; each view exports its data.
+#include <cmath>
+
+#include <QSignalSpy>
+#include <QTableView>
+#include <QtConcurrent/QtConcurrentRun>
+#include <QtTest>
+
+#include "core/compare/filter_bank.h"
+#include "core/npy.h"
+#include "core/projector.h"
+#include "core/render/filter_grid.h"
+#include "core/render/png.h"
+#include "tests/ui/ui_test_util.h"
+#include "ui/app_state.h"
+#include "ui/controller.h"
+#include "ui/convert.h"
+#include "ui/error_reporter.h"
+#include "ui/image_view.h"
+#include "ui/main_window.h"
+#include "ui/views/compare_view.h"
+#include "ui/views/filters_view.h"
+#include "ui/views/occlusion_view.h"
+#include "ui/views/projection_view.h"
+
+using namespace zfvis;
+using namespace zfvis::ui;
+
+namespace {
+const QString kSamples = QStringLiteral(ZFVIS_SAMPLES_DIR);
+
+bool sameTensor(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && std::equal(a.data(), a.data() + a.numel(), b.data());
+}
+
+std::string pngValue(const PngText& text, const std::string& key) {
+  for (const auto& [k, v] : text)
+    if (k == key) return v;
+  return {};
+}
+}  // namespace
+
+class Views : public QObject {
+  Q_OBJECT
+ private:
+  std::unique_ptr<MainWindow> m_window;
+  std::shared_ptr<RecordingErrorReporter> m_errors;
+  QTemporaryDir m_tmp;
+
+  AppState* state() const { return m_window->state(); }
+  void waitIdle() { QVERIFY(m_window->jobs()->waitForIdle(60000)); }
+  void selectLayer(const char* name) { state()->setLayer(state()->def()->indexOf(name)); }
+
+ private slots:
+  void initTestCase() {
+    uitest::isolateSettings();
+    m_window = std::make_unique<MainWindow>(kSamples);
+    m_errors = std::make_shared<RecordingErrorReporter>();
+    m_window->setErrorReporter(m_errors);
+    m_window->setPersistLayout(false);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    m_window->controller()->openModel("nin");
+    m_window->controller()->openImage(QDir(kSamples).filePath("chelsea.png"));
+    waitIdle();
+    QVERIFY(state()->forward());
+  }
+
+  void cleanupTestCase() { m_window.reset(); }
+
+  void init() { m_errors->clear(); }
+  void cleanup() {
+    QVERIFY2(m_errors->messages().isEmpty(), qPrintable(m_errors->messages().join("; ")));
+  }
+
+  void filterLayerFollowsTheChain() {
+    const NetworkDef& def = *state()->def();
+    const int conv1 = def.indexOf("conv1"), conv2 = def.indexOf("conv2");
+    QCOMPARE(filterLayerFor(def, conv1), conv1);
+    QCOMPARE(filterLayerFor(def, def.indexOf("relu1")), conv1);
+    QCOMPARE(filterLayerFor(def, def.indexOf("pool1")), conv1);
+    QCOMPARE(filterLayerFor(def, conv2), conv2);
+    const NetworkDef tiny = uitest::tinyDef();
+    QCOMPARE(filterLayerFor(tiny, tiny.indexOf("flatten")), tiny.indexOf("conv2"));
+    QCOMPARE(filterLayerFor(tiny, tiny.indexOf("fc")), tiny.indexOf("conv2"));
+  }
+
+  void filtersViewShowsTheLayersWeights() {
+    selectLayer("relu1");  // shows conv1, which feeds it
+    m_window->showView("filters");
+    waitIdle();
+    auto* view = qobject_cast<FiltersView*>(m_window->view("filters"));
+    QVERIFY(view);
+    auto pic = view->picture();
+    QVERIFY(pic);
+    const LayerSpec& conv1 = state()->def()->layers[size_t(state()->def()->indexOf("conv1"))];
+    QCOMPARE(pic->layer, state()->def()->indexOf("conv1"));
+    QVERIFY(sameTensor(pic->bank.weights, conv1.weights));
+    QCOMPARE(pic->channels, FilterChannels::Rgb);  // a first layer on a colour image
+    QCOMPARE(pic->image, toQImage(renderFilterGrid(conv1.weights, pic->options)));
+    QCOMPARE(view->imageView()->image(), pic->image);
+    // Hovering filter 7 reports its RMS, worked out here from the weights.
+    const int f = 7;
+    const cv::Rect cell = pic->layout.cellRect(f);
+    const QPoint center(cell.x + cell.width / 2, cell.y + cell.height / 2);
+    const int64_t per = conv1.weights.numel() / conv1.weights.shape()[0];
+    double sum = 0;
+    for (int64_t i = 0; i < per; ++i)
+      sum += double(conv1.weights[f * per + i]) * conv1.weights[f * per + i];
+    const double rms = std::sqrt(sum / double(per));
+    const QString tip = view->describePixel(center);
+    QVERIFY2(tip.startsWith("filter 7"), qPrintable(tip));
+    QVERIFY2(tip.contains(QString("RMS %1").arg(rms, 0, 'g', 4)),
+             qPrintable(tip + " vs " + QString::number(rms)));
+    // Clicking the tile selects channel 7 of relu1.
+    QTest::mouseClick(
+        view->imageView(), Qt::LeftButton, {},
+        view->imageView()->imageToWidget(QPointF(center) + QPointF(0.5, 0.5)).toPoint());
+    QCOMPARE(state()->channel(), f);
+    // Export: the grid as PNG and the weights as .npy.
+    const QString png = m_tmp.filePath("filters.png");
+    m_window->exportViewTo(png);
+    waitIdle();
+    QCOMPARE(pngValue(readPngText(toPath(png)), "zfvis:layer"), std::string("conv1"));
+    QVERIFY(sameTensor(readNpy(toPath(m_tmp.filePath("filters.npy"))), conv1.weights));
+  }
+
+  void filtersViewSaysWhenThereAreNoFilters() {
+    // The tiny net's first layer is a convolution; a net without one has nothing to show.
+    NetBuilder b("pool-only", {3, 8, 8});
+    b.maxPool("pool", 2, 2).flatten("flat").dense("fc", 4);
+    auto net = CompiledNet::compile(std::make_shared<const NetworkDef>(b.build()));
+    const auto previous = state()->net();
+    state()->setModel(net, "pool-only", "");
+    m_window->showView("filters");
+    waitIdle();
+    auto* view = qobject_cast<FiltersView*>(m_window->view("filters"));
+    QVERIFY(!view->picture());
+    QVERIFY(view->imageView()->message().contains("no convolution"));
+    QVERIFY(!view->exportView());
+    state()->setModel(previous, "nin", "");
+    m_window->controller()->runForward();
+    waitIdle();
+  }
+
+  void compareViewUsesCoresStatistics() {
+    // B: a .npy filter bank written here.
+    Tensor bank(Shape{16, 3, 5, 5});
+    for (int64_t i = 0; i < bank.numel(); ++i) bank[i] = float(std::sin(0.37 * double(i)));
+    const QString npy = m_tmp.filePath("bank.npy");
+    writeNpy(toPath(npy), bank);
+    auto* view = qobject_cast<CompareView*>(m_window->view("compare"));
+    QVERIFY(view);
+    QCOMPARE(view->side(0), QString());  // the open model
+    view->setSide(1, npy);
+    m_window->showView("compare");
+    waitIdle();
+    auto pic = view->picture();
+    QVERIFY(pic);
+    QCOMPARE(int(pic->banks.size()), 2);
+    const LayerSpec& conv1 = state()->def()->layers[size_t(state()->def()->indexOf("conv1"))];
+    QVERIFY(sameTensor(pic->banks[0]->weights, conv1.weights));
+    QVERIFY(sameTensor(pic->banks[1]->weights, bank));
+    QCOMPARE(pic->stats[1].filters, 16);
+    // Per-filter RMS of B, by hand.
+    for (int f = 0; f < 16; ++f) {
+      double s = 0;
+      for (int i = 0; i < 75; ++i) s += double(bank[f * 75 + i]) * bank[f * 75 + i];
+      QVERIFY(std::abs(pic->stats[1].perFilter[size_t(f)].rms - std::sqrt(s / 75)) < 1e-6);
+    }
+    QVERIFY(!pic->image.isNull());
+    const QString png = m_tmp.filePath("compare.png");
+    m_window->exportViewTo(png);
+    waitIdle();
+    QVERIFY(sameTensor(readNpy(toPath(m_tmp.filePath("compare-b.npy"))), bank));
+    QVERIFY(QFileInfo::exists(m_tmp.filePath("compare-a.npy")));
+    QFile json(m_tmp.filePath("compare-stats.json"));
+    QVERIFY(json.open(QIODevice::ReadOnly));
+    QVERIFY(json.readAll().contains("\"definitions\""));
+  }
+
+  void projectionEqualsCoresProjector() {
+    selectLayer("conv2");
+    state()->setChannel(3);
+    auto* view = qobject_cast<ProjectionView*>(m_window->view("projection"));
+    QVERIFY(view);
+    for (ProjectionMode mode :
+         {ProjectionMode::Deconvnet, ProjectionMode::Guided, ProjectionMode::Saliency}) {
+      view->setMode(mode);
+      m_window->showView("projection");
+      waitIdle();
+      auto pic = view->picture();
+      QVERIFY(pic);
+      // What core returns for the same request, from a projector of our own. It runs on the
+      // engine thread: core shares its backward primitives between the projectors of a net, and
+      // oneDNN primitives must run on the thread that created them (see ui/jobs.h, Lane).
+      ProjectionRequest r;
+      r.layer = size_t(state()->layer());
+      r.channel = 3;
+      r.mode = mode;
+      Projection expected;
+      std::vector<int> channels;
+      QFuture<void> done = QtConcurrent::run(m_window->jobs()->pool(Lane::Engine), [&] {
+        Projector projector(state()->activations());
+        expected = projector.project(r);
+        channels = projector.topChannels(r.layer, ProjectionView::kTopCount);
+      });
+      // Not waitForFinished(): it may run the task on this thread instead.
+      QTRY_VERIFY_WITH_TIMEOUT(done.isFinished(), 30000);
+      QCOMPARE(pic->projection.channel, 3);
+      QCOMPARE(pic->projection.layer, r.layer);
+      QCOMPARE(pic->projection.position, expected.position);
+      QCOMPARE(pic->projection.field, expected.field);
+      QVERIFY(sameTensor(pic->projection.image, expected.image));
+      QVERIFY(!pic->view.isNull());
+      // The top grid holds the layer's strongest channels, strongest first.
+      auto top = view->top();
+      QVERIFY(top);
+      QCOMPARE(int(top->projections.size()), int(channels.size()));
+      for (size_t i = 0; i < channels.size(); ++i)
+        QCOMPARE(top->projections[i].channel, channels[i]);
+    }
+    view->setMode(ProjectionMode::Deconvnet);
+    waitIdle();
+    QCOMPARE(view->picture()->projection.mode, ProjectionMode::Deconvnet);
+    const QString png = m_tmp.filePath("projection.png");
+    m_window->exportViewTo(png);
+    waitIdle();
+    const PngText text = readPngText(toPath(png));
+    QCOMPARE(pngValue(text, "zfvis:mode"), std::string("deconvnet"));
+    QCOMPARE(pngValue(text, "zfvis:channel"), std::string("3"));
+    QVERIFY(sameTensor(readNpy(toPath(m_tmp.filePath("projection.npy"))),
+                       view->picture()->projection.image));
+    QCOMPARE(readNpy(toPath(m_tmp.filePath("projection-top.npy"))).shape()[0],
+             int64_t(ProjectionView::kTopCount));
+  }
+
+  void projectionFollowsChannelClicks() {
+    m_window->showView("projection");
+    waitIdle();
+    auto* view = qobject_cast<ProjectionView*>(m_window->view("projection"));
+    QSignalSpy shown(view, &ProjectionView::projectionShown);
+    QElapsedTimer timer;
+    timer.start();
+    state()->setChannel(11);
+    QVERIFY(shown.wait(20000));
+    QCOMPARE(shown.last().at(0).toInt(), 11);
+    QCOMPARE(view->picture()->projection.channel, 11);
+    qInfo("nin %s: channel selected -> projection shown in %lld ms",
+          qPrintable(state()->layerName(state()->layer())), timer.elapsed());
+    waitIdle();
+  }
+
+  void exportAllWritesTheReport() {
+    const QString dir = m_tmp.filePath("report");
+    m_window->exportAllTo(dir);
+    waitIdle();
+    QVERIFY(QFileInfo::exists(dir + "/index.html"));
+    QFile manifest(dir + "/manifest.json");
+    QVERIFY(manifest.open(QIODevice::ReadOnly));
+    const QByteArray json = manifest.readAll();
+    QVERIFY(json.contains("\"activations\""));
+    // The input it wrote is the input of the forward run on screen.
+    QVERIFY(sameTensor(
+        readNpy(toPath(dir + "/input.npy")).reshaped(state()->activations()->input().shape()),
+        state()->activations()->input()));
+    // A second export into the same folder replaces the earlier report.
+    m_window->exportAllTo(dir);
+    waitIdle();
+    QVERIFY(QFileInfo::exists(dir + "/index.html"));
+  }
+
+  void exportAllCanBeCancelled() {
+    const QString dir = m_tmp.filePath("cancelled-report");
+    QSignalSpy progress(m_window->jobs(), &JobTracker::jobProgress);
+    m_window->exportAllTo(dir);
+    QTRY_VERIFY_WITH_TIMEOUT(progress.count() > 0, 30000);
+    m_window->jobs()->cancel("export-all");
+    waitIdle();
+    QVERIFY2(!QFileInfo::exists(dir), "a cancelled export left its folder behind");
+  }
+
+  void occlusionCanBeCancelled() {
+    auto* view = qobject_cast<OcclusionView*>(m_window->view("occlusion"));
+    QVERIFY(view);
+    m_window->showView("occlusion");
+    view->setPatch(8, 1);  // 220 x 220 placements: far longer than the test waits
+    QSignalSpy cancelled(m_window->jobs(), &JobTracker::jobCancelled);
+    QSignalSpy progress(m_window->jobs(), &JobTracker::jobProgress);
+    view->run();
+    QVERIFY(view->isRunning());
+    QTRY_VERIFY_WITH_TIMEOUT(progress.count() > 0, 20000);
+    QElapsedTimer timer;
+    timer.start();
+    view->cancel();
+    waitIdle();
+    QVERIFY(!view->isRunning());
+    QVERIFY(!view->picture());
+    QCOMPARE(cancelled.count(), 1);
+    qInfo("occlusion: cancel -> worker stopped in %lld ms", timer.elapsed());
+    QVERIFY(timer.elapsed() < 10000);
+  }
+
+  void occlusionRunsAndExports() {
+    auto* view = qobject_cast<OcclusionView*>(m_window->view("occlusion"));
+    view->setPatch(60, 40);  // 5 x 5 placements on 227
+    view->run();
+    waitIdle();
+    auto pic = view->picture();
+    QVERIFY(pic);
+    QCOMPARE(pic->result.rows, 5);
+    QCOMPARE(pic->result.cols, 5);
+    const QString png = m_tmp.filePath("occlusion.png");
+    m_window->exportViewTo(png);
+    waitIdle();
+    QVERIFY(sameTensor(readNpy(toPath(m_tmp.filePath("occlusion.npy"))), pic->result.probability));
+    const NpyInt32 labels = readNpyInt32(toPath(m_tmp.filePath("occlusion-labels.npy")));
+    QCOMPARE(labels.values, pic->result.topClass);
+  }
+};
+
+QTEST_MAIN(Views)
+#include "test_views.moc"

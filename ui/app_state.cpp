@@ -1,0 +1,141 @@
+#include "ui/app_state.h"
+
+#include <algorithm>
+
+namespace zfvis::ui {
+
+AppState::AppState(QObject* parent) : QObject(parent) {}
+
+void AppState::setModel(std::shared_ptr<const CompiledNet> net, const QString& spec,
+                        const QString& weights, int preferredLayer) {
+  QString previousLayer = m_layer >= 0 ? layerName(m_layer) : QString();
+  m_net = std::move(net);
+  m_modelSpec = spec;
+  m_modelWeights = weights;
+  ++m_generation;
+  m_forward.reset();
+  m_layer = -1;
+  m_channel = -1;
+  if (m_net) {
+    const int count = layerCount();
+    int keep = previousLayer.isEmpty() ? -1 : m_net->def().indexOf(previousLayer.toStdString());
+    if (preferredLayer >= 0 && preferredLayer < count)
+      m_layer = preferredLayer;
+    else if (keep >= 0)
+      m_layer = keep;
+    else
+      m_layer = defaultLayer();
+  }
+  emit modelChanged();
+  emit forwardChanged();
+  emit layerChanged(m_layer);
+  emit channelChanged(m_channel);
+}
+
+void AppState::setSource(InputSource source) {
+  m_source = std::move(source);
+  ++m_generation;
+  emit sourceChanged();
+  clearForward();
+}
+
+Preprocess AppState::preset() const {
+  if (m_presetOverride) return *m_presetOverride;
+  return m_net ? m_net->def().input.preprocess : Preprocess::Caffe;
+}
+
+void AppState::setPresetOverride(std::optional<Preprocess> preset) {
+  if (preset == m_presetOverride) return;
+  m_presetOverride = preset;
+  ++m_generation;
+  emit presetChanged();
+  clearForward();
+}
+
+void AppState::clearForward() {
+  if (!m_forward) return;
+  m_forward.reset();
+  emit forwardChanged();
+}
+
+std::shared_ptr<const Activations> AppState::activations() const {
+  return m_forward ? m_forward->activations : nullptr;
+}
+
+bool AppState::setForward(std::shared_ptr<const ForwardResult> result) {
+  if (!result || result->generation != m_generation || !m_net ||
+      &result->activations->net() != m_net.get())
+    return false;
+  m_forward = std::move(result);
+  const bool pickChannel = m_channel < 0;
+  if (pickChannel && m_layer >= 0) m_channel = strongestChannel(m_layer);
+  emit forwardChanged();
+  if (pickChannel) emit channelChanged(m_channel);
+  return true;
+}
+
+int AppState::layerCount() const {
+  return m_net ? static_cast<int>(m_net->def().layers.size()) : 0;
+}
+
+QString AppState::layerName(int layer) const {
+  if (layer < 0 || layer >= layerCount()) return {};
+  return QString::fromStdString(m_net->def().layers[static_cast<size_t>(layer)].name);
+}
+
+Shape AppState::layerShape(int layer) const {
+  if (layer < 0 || layer >= layerCount()) return {};
+  return m_net->outputShapes()[static_cast<size_t>(layer)];
+}
+
+int AppState::channelCount(int layer) const {
+  Shape s = layerShape(layer);
+  return s.rank() == 0 ? 0 : static_cast<int>(s[0]);
+}
+
+void AppState::setLayer(int layer) {
+  if (!m_net) return;
+  layer = std::clamp(layer, 0, layerCount() - 1);
+  if (layer == m_layer) return;
+  m_layer = layer;
+  m_channel = m_forward ? strongestChannel(layer) : -1;
+  emit layerChanged(m_layer);
+  emit channelChanged(m_channel);
+}
+
+void AppState::setChannel(int channel) {
+  if (m_layer < 0) return;
+  const int count = channelCount(m_layer);
+  if (count <= 0) return;
+  channel = std::clamp(channel, 0, count - 1);
+  if (channel == m_channel) return;
+  m_channel = channel;
+  emit channelChanged(m_channel);
+}
+
+int AppState::strongestChannel(int layer) const {
+  auto acts = activations();
+  if (!acts || layer < 0 || layer >= layerCount() || !acts->has(static_cast<size_t>(layer)))
+    return 0;
+  return argmaxChannel(acts->output(static_cast<size_t>(layer)));
+}
+
+int AppState::defaultLayer() const {
+  const auto& layers = m_net->def().layers;
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].type == LayerType::Conv) return static_cast<int>(i);
+  return 0;
+}
+
+int argmaxChannel(const Tensor& output) {
+  const Shape& s = output.shape();
+  if (s.rank() < 2 || output.empty()) return 0;
+  const int64_t channels = s[1];
+  const int64_t plane = output.numel() / std::max<int64_t>(1, s[0] * channels);
+  int64_t best = 0;
+  for (int64_t i = 1; i < channels * plane; ++i)
+    if (output[i] > output[best]) best = i;
+  return static_cast<int>(best / std::max<int64_t>(1, plane));
+}
+
+}  // namespace zfvis::ui

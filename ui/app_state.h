@@ -1,0 +1,139 @@
+// The GUI's document: the open model, the input image, the last forward run and the selected
+// layer and channel. Every view reads it and listens to its signals; the Controller writes it.
+// Lives on the GUI thread; the objects it hands out (CompiledNet, Activations, cv::Mat copies)
+// may be read from any thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <QObject>
+#include <QString>
+#include <opencv2/core.hpp>
+
+#include "core/engine.h"
+#include "core/network.h"
+
+namespace zfvis::ui {
+
+/// One of the top predictions.
+struct Prediction {
+  int classIndex = 0;     // index into the network output
+  float probability = 0;  // softmax probability (the net's own when it ends in Softmax)
+  QString label;          // ImageNet name, or "class <index>"
+};
+
+/// Where the network input comes from.
+struct InputSource {
+  QString name;           // file path, "clipboard" or a sample name (for the status bar)
+  QString path;           // the file (empty for pasted images)
+  cv::Mat image;          // 8-bit BGR as loaded; empty for a .npy tensor
+  bool isTensor = false;  // `path` is a .npy network input used as is
+  /// True when nothing is loaded.
+  bool empty() const { return image.empty() && !isTensor; }
+};
+
+/// What one forward run produced.
+struct ForwardResult {
+  std::shared_ptr<const Activations> activations;  // every layer's output (keepAll)
+  cv::Mat inputView;  // the input as the network sees it (8-bit BGR, H x W of the net)
+  Preprocess preset = Preprocess::Caffe;  // the preset the input was made with
+  std::vector<Prediction> top;            // the top-5 classes
+  int classes = 0;                        // number of network outputs
+  double milliseconds = 0;                // time of the forward run
+  quint64 generation = 0;                 // AppState::inputGeneration() it was computed for
+};
+
+class AppState : public QObject {
+  Q_OBJECT
+ public:
+  explicit AppState(QObject* parent = nullptr);
+
+  /// The compiled model, null when none is open.
+  const std::shared_ptr<const CompiledNet>& net() const { return m_net; }
+  /// The model definition, null when none is open.
+  const NetworkDef* def() const { return m_net ? &m_net->def() : nullptr; }
+  /// How the model was opened (built-in name or file).
+  const QString& modelSpec() const { return m_modelSpec; }
+  /// The Keras weights applied to it, if any.
+  const QString& modelWeights() const { return m_modelWeights; }
+  /// Replaces the model; clears the forward result and picks a layer (same name if it exists,
+  /// else `preferredLayer` if valid, else the first convolution).
+  void setModel(std::shared_ptr<const CompiledNet> net, const QString& spec, const QString& weights,
+                int preferredLayer = -1);
+
+  /// The input source.
+  const InputSource& source() const { return m_source; }
+  /// Replaces the input; clears the forward result.
+  void setSource(InputSource source);
+
+  /// The preprocessing preset in use: the override, else the model's own.
+  Preprocess preset() const;
+  /// The user's preset override (none: the model's).
+  std::optional<Preprocess> presetOverride() const { return m_presetOverride; }
+  /// Sets the override; clears the forward result.
+  void setPresetOverride(std::optional<Preprocess> preset);
+
+  /// Bumps whenever the model, the input or the preset changes.
+  quint64 inputGeneration() const { return m_generation; }
+
+  /// The last forward run for the current model and input, null while none.
+  const std::shared_ptr<const ForwardResult>& forward() const { return m_forward; }
+  /// Activations of the last forward run, null while none.
+  std::shared_ptr<const Activations> activations() const;
+  /// Installs a forward result; ignored (returns false) when it is for an older generation.
+  bool setForward(std::shared_ptr<const ForwardResult> result);
+
+  /// The selected layer, -1 when no model is open.
+  int layer() const { return m_layer; }
+  /// Selects a layer (clamped); the channel moves to the layer's strongest one.
+  void setLayer(int layer);
+  /// Number of layers of the open model.
+  int layerCount() const;
+  /// The layer's name.
+  QString layerName(int layer) const;
+  /// The per-sample output shape of a layer.
+  Shape layerShape(int layer) const;
+  /// Number of channels (feature maps, or units of a vector) of a layer's output.
+  int channelCount(int layer) const;
+
+  /// The selected channel of the selected layer, -1 while unknown.
+  int channel() const { return m_channel; }
+  /// Selects a channel (clamped to the layer's channels).
+  void setChannel(int channel);
+  /// The channel holding the layer's largest activation (0 without activations).
+  int strongestChannel(int layer) const;
+
+ signals:
+  /// A model was opened (the layer list changes).
+  void modelChanged();
+  /// The input source changed.
+  void sourceChanged();
+  /// The preset changed.
+  void presetChanged();
+  /// A forward result was installed or cleared.
+  void forwardChanged();
+  /// The selected layer changed.
+  void layerChanged(int layer);
+  /// The selected channel changed.
+  void channelChanged(int channel);
+
+ private:
+  void clearForward();
+  int defaultLayer() const;
+
+  std::shared_ptr<const CompiledNet> m_net;
+  QString m_modelSpec, m_modelWeights;
+  InputSource m_source;
+  std::optional<Preprocess> m_presetOverride;
+  std::shared_ptr<const ForwardResult> m_forward;
+  quint64 m_generation = 1;
+  int m_layer = -1;
+  int m_channel = -1;
+};
+
+/// The channel of a layer output (N x C x ... or N x C) holding its largest value.
+int argmaxChannel(const Tensor& output);
+
+}  // namespace zfvis::ui
