@@ -364,10 +364,7 @@ struct Projector::Impl {
       memory::dims wDims = p.groups > 1 ? memory::dims{p.groups, p.outChannels / p.groups,
                                                        in[0] / p.groups, p.kernelH, p.kernelW}
                                         : memory::dims{p.outChannels, in[0], p.kernelH, p.kernelW};
-      // Few input channels (a first layer): blocked layouts would pad 3 channels to 16, so ask
-      // for plain ones, which oneDNN serves with its GEMM-based kernel (sgemm + col2im).
-      const Tag layout = in[0] < 8 ? Tag::nchw : Tag::any;
-      memory::desc srcAny(srcDims, DType::f32, layout), dstAny(dstDims, DType::f32, layout),
+      memory::desc srcAny(srcDims, DType::f32, Tag::any), dstAny(dstDims, DType::f32, Tag::any),
           wAny(wDims, DType::f32, Tag::any);
       memory::dims strides{p.strideH, p.strideW}, dil{p.dilationH - 1, p.dilationW - 1}, zero{0, 0};
       dnnl::convolution_forward::primitive_desc hint(
