@@ -45,6 +45,14 @@ struct View {
 
 /// One primitive call: arguments are views of the run's buffers or constant memories.
 struct Step {
+  Step() = default;
+  Step(dnnl::primitive p, std::vector<std::pair<int, int>> views,
+       std::vector<std::pair<int, dnnl::memory>> constants, int owner)
+      : prim(std::move(p)),
+        viewArgs(std::move(views)),
+        constArgs(std::move(constants)),
+        layer(owner) {}
+
   dnnl::primitive prim;
   std::vector<std::pair<int, int>> viewArgs;            // (DNNL_ARG_*, view index)
   std::vector<std::pair<int, dnnl::memory>> constArgs;  // weights, bias, statistics
