@@ -17,23 +17,13 @@
 #include "core/projector.h"
 #include "core/render/activation_grid.h"
 #include "core/render/png.h"
+#include "core/summary.h"
 
 namespace zfvis::cli {
 
 using Json = nlohmann::ordered_json;
 
 namespace {
-
-std::string shapeTuple(const Shape& s) {
-  std::string out = "(None";
-  for (int64_t d : s.dims()) out += ", " + std::to_string(d);
-  return out + ")";
-}
-
-std::string pad(std::string s, size_t width) {
-  if (s.size() < width) s.resize(width, ' ');
-  return s;
-}
 
 Json shapeJson(const Shape& s) {
   return Json(s.dims());
@@ -63,32 +53,7 @@ int runModels(const ArgList& argv) {
 int runSummary(const ArgList& argv) {
   Args args(argv, modelOptions(), "summary");
   auto def = openModel(args);
-  auto shapes = def->outputShapes();
-  const std::string rule(78, '_'), heavy(78, '=');
-  std::printf("Model: \"%s\"  %s\n", def->name.c_str(), describeModel(*def).c_str());
-  if (def->untrained)
-    std::printf("UNTRAINED: built-in architecture with He-normal weights (seed 0)\n");
-  std::printf("%s\n", rule.c_str());
-  std::printf(" %s%s%s\n", pad("Layer (type)", 34).c_str(), pad("Output Shape", 28).c_str(),
-              "Param #");
-  std::printf("%s\n", heavy.c_str());
-  std::printf(" %s%s%s\n", pad(def->input.name + " (Input)", 34).c_str(),
-              pad(shapeTuple(def->input.shape), 28).c_str(), "0");
-  int64_t nonTrainable = 0;
-  for (size_t i = 0; i < def->layers.size(); ++i) {
-    const LayerSpec& l = def->layers[i];
-    std::string name = l.name + " (" + std::string(onnxOpName(l.type)) + ")";
-    std::printf(" %s%s%s\n", pad(name, 34).c_str(), pad(shapeTuple(shapes[i]), 28).c_str(),
-                withThousands(l.paramCount()).c_str());
-    if (l.type == LayerType::BatchNorm) nonTrainable += l.weights.numel() / 2;
-  }
-  const int64_t total = def->paramCount();
-  std::printf("%s\n", heavy.c_str());
-  std::printf("Total params: %s\n", withThousands(total).c_str());
-  std::printf("Trainable params: %s\n", withThousands(total - nonTrainable).c_str());
-  std::printf("Non-trainable params: %s\n", withThousands(nonTrainable).c_str());
-  std::printf("%s\n", rule.c_str());
-  for (const std::string& n : def->notes) std::printf("Note: %s\n", n.c_str());
+  std::fputs(modelSummaryText(*def).c_str(), stdout);
   return 0;
 }
 

@@ -19,6 +19,8 @@ int runCompare(const ArgList& args);
 int runBench(const ArgList& args);
 int runDeconv(const ArgList& args);
 int runFetch(const ArgList& args);
+int runOcclusion(const ArgList& args);
+int runExport(const ArgList& args);
 
 /// One registered subcommand.
 struct Command {

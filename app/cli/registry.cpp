@@ -28,6 +28,16 @@ const std::vector<Command>& commands() {
        "[--mode deconvnet|guided|saliency] [--top K] [--lrn gradient|pass] [--no-crop] "
        "[--npy OUT] [--png OUT]",
        runDeconv},
+      {"occlusion",
+       "--model M --image I [--patch P] [--stride S] [--fill V] [--class K] "
+       "[--layer L [--channel C]] [--batch N] [--npy OUT] [--label-map OUT] [--feature-npy OUT] "
+       "[--png OUT (with --layer also OUT-feature.png)] [--label-png OUT] [--feature-png OUT] "
+       "[--whole-copies] [--time [--repeat K]]",
+       runOcclusion},
+      {"export",
+       "--model M --image I --out DIR [--force] [--top K] [--mode deconvnet|guided|saliency] "
+       "[--projections features|all|none] [--predictions K] [--time]",
+       runExport},
       {"bench",
        "--model M [--batch N] [--iters K] [--warmup W] [--all-layers] [--deconv LAYER [--top K] "
        "[--mode M]]",

@@ -1,0 +1,433 @@
+#include "core/export/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
+#include "core/compare/filter_bank.h"
+#include "core/error.h"
+#include "core/export/report_html.h"
+#include "core/export/staging_dir.h"
+#include "core/image_input.h"
+#include "core/labels.h"
+#include "core/npy.h"
+#include "core/render/activation_grid.h"
+#include "core/render/filter_grid.h"
+#include "core/render/png.h"
+#include "core/render/projection_view.h"
+#include "core/summary.h"
+
+namespace zfvis {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+// Deeper filter banks than this many (filter, input channel) tiles are shown as channel means.
+constexpr int64_t kMaxFilterTiles = 4096;
+
+// Forwards cancellation (not progress) to long inner calls.
+class CancelOnly : public ProgressSink {
+ public:
+  explicit CancelOnly(const ProgressSink* outer) : m_outer(outer) {}
+  void report(int64_t, int64_t) override {}
+  bool cancelled() const override { return m_outer && m_outer->cancelled(); }
+
+ private:
+  const ProgressSink* m_outer;
+};
+
+// A file-name-safe version of a layer name (ONNX names may hold '/', ':' ...).
+std::string safeName(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    out += ok ? c : '_';
+    if (out.size() >= 60) break;
+  }
+  while (!out.empty() && out.front() == '.') out.erase(out.begin());
+  return out.empty() ? "layer" : out;
+}
+
+// "layers/007-conv3": the index keeps names unique and in network order.
+std::string layerStem(size_t index, size_t count, const std::string& name) {
+  const int width = std::max(3, int(std::to_string(count ? count - 1 : 0).size()));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%0*zu", width, index);
+  return "layers/" + std::string(buf) + "-" + safeName(name);
+}
+
+bool isPassThrough(LayerType t) {
+  return t == LayerType::Dropout || t == LayerType::Identity || t == LayerType::Flatten ||
+         t == LayerType::Reshape || t == LayerType::Concat;
+}
+
+// Which layers get projections.
+std::vector<bool> projectedLayers(const NetworkDef& def, ExportProjections which) {
+  std::vector<bool> out(def.layers.size(), false);
+  if (which == ExportProjections::None) return out;
+  for (size_t i = 0; i < def.layers.size(); ++i) {
+    const LayerSpec& l = def.layers[i];
+    if (which == ExportProjections::All) {
+      out[i] = !isPassThrough(l.type);
+      continue;
+    }
+    if (l.type == LayerType::Relu && l.inputs.size() == 1) {
+      const int producer = def.indexOf(l.inputs[0]);
+      out[i] = producer >= 0 && def.layers[size_t(producer)].type == LayerType::Conv;
+    } else if (l.type == LayerType::Conv) {
+      bool relu = false;
+      for (size_t c : def.consumers(i)) relu |= def.layers[c].type == LayerType::Relu;
+      out[i] = !relu;
+    }
+  }
+  return out;
+}
+
+std::string padText(const Padding& p) {
+  if (p.top == p.bottom && p.left == p.right && p.top == p.left) return std::to_string(p.top);
+  return std::to_string(p.top) + "," + std::to_string(p.left) + "," + std::to_string(p.bottom) +
+         "," + std::to_string(p.right);
+}
+
+std::string layerDetails(const LayerSpec& l) {
+  auto size = [](int h, int w) { return std::to_string(h) + " x " + std::to_string(w); };
+  switch (l.type) {
+    case LayerType::Conv: {
+      const ConvParams& p = l.conv;
+      std::string s = std::to_string(p.outChannels) + " filters " + size(p.kernelH, p.kernelW) +
+                      ", stride " + std::to_string(p.strideH) + ", pad " + padText(p.pad);
+      if (p.groups > 1) s += ", " + std::to_string(p.groups) + " groups";
+      if (p.dilationH > 1 || p.dilationW > 1) s += ", dilation " + std::to_string(p.dilationH);
+      return s;
+    }
+    case LayerType::MaxPool:
+    case LayerType::AveragePool: {
+      const PoolParams& p = l.pool;
+      std::string s = size(p.kernelH, p.kernelW) + " window, stride " + std::to_string(p.strideH) +
+                      ", pad " + padText(p.pad);
+      if (p.ceilMode) s += ", ceil mode";
+      return s;
+    }
+    case LayerType::LRN: {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "size %d, alpha %g, beta %g, k %g", l.lrn.size,
+                    double(l.lrn.alpha), double(l.lrn.beta), double(l.lrn.bias));
+      return buf;
+    }
+    case LayerType::Dense:
+      return std::to_string(l.dense.units) + " units";
+    default:
+      return "";
+  }
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+Json shapeJson(const Shape& s) {
+  return Json(s.dims());
+}
+
+}  // namespace
+
+const char* exportProjectionsName(ExportProjections p) {
+  switch (p) {
+    case ExportProjections::None:
+      return "none";
+    case ExportProjections::All:
+      return "all";
+    default:
+      return "features";
+  }
+}
+
+ExportProjections parseExportProjections(const std::string& name) {
+  if (name == "none") return ExportProjections::None;
+  if (name == "features" || name == "conv") return ExportProjections::Features;
+  if (name == "all") return ExportProjections::All;
+  throw UsageError("projections must be none, features or all, got '" + name + "'");
+}
+
+ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& input,
+                          const cv::Mat& inputView, const ExportOptions& o,
+                          ProgressSink* progress) {
+  if (!net) throw Error("export: no network");
+  if (o.top < 1) throw Error("export: top must be at least 1, got " + std::to_string(o.top));
+  const NetworkDef& def = net->def();
+  const std::vector<Shape>& shapes = net->outputShapes();
+  const int64_t layerCount = int64_t(def.layers.size());
+  Tensor x = input;
+  if (x.shape() == def.input.shape) x.reshape(def.input.shape.withBatch(1));
+  if (x.shape() != def.input.shape.withBatch(1))
+    throw Error("export of model '" + def.name + "': input has shape " + input.shape().str() +
+                ", expected 1 x " + def.input.shape.str());
+
+  StagingDir stage(o.outDir, o.force);  // refuses an existing folder before any work
+  reportProgress(progress, 0, layerCount);
+  const fs::path root = stage.path();
+  fs::create_directory(root / "layers");
+  CancelOnly cancel(progress);
+
+  Session session(net);
+  RunOptions ro;
+  ro.progress = &cancel;
+  auto acts = session.run(x, ro);
+
+  const int64_t channels = def.input.shape[0];
+  cv::Mat view = inputView;
+  if (view.empty() && def.input.shape.rank() == 3 && (channels == 1 || channels == 3))
+    view = tensorToImage(x, o.preprocess);
+
+  ReportPage page;
+  ExportResult result;
+  std::vector<std::string> layerNames;
+  for (const LayerSpec& l : def.layers) layerNames.push_back(l.name);
+  const PngText baseMeta{{"Software", "zfvis " ZFVIS_VERSION},
+                         {"zfvis:model", def.name},
+                         {"zfvis:source", def.source},
+                         {"zfvis:untrained", def.untrained ? "true" : "false"},
+                         {"zfvis:image", o.imageName}};
+  auto add = [&](ExportedFile f) {
+    page.files.push_back(f);
+    return page.files.size() - 1;
+  };
+  auto addPng = [&](ExportedFile f, const cv::Mat& img, const PngText& extra) {
+    PngText t = baseMeta;
+    t.push_back({"zfvis:view", f.kind});
+    if (!f.layer.empty()) t.push_back({"zfvis:layer", f.layer});
+    if (!f.mode.empty()) t.push_back({"zfvis:mode", f.mode});
+    if (!f.normalization.empty()) t.push_back({"zfvis:normalization", f.normalization});
+    t.insert(t.end(), extra.begin(), extra.end());
+    writePng(root / f.path, img, t);
+    return add(std::move(f));
+  };
+  auto addNpy = [&](ExportedFile f, const Tensor& t) {
+    writeNpy(root / f.path, t);
+    return add(std::move(f));
+  };
+  auto addText = [&](ExportedFile f, const std::string& text) {
+    writeFileAtomic(root / f.path, text);
+    return add(std::move(f));
+  };
+
+  // The input.
+  if (!view.empty())
+    addPng({"input.png", "input", "", -1, def.input.shape, "", "8-bit image (preprocessing undone)",
+            "The input (" + o.imageName + "), " + std::to_string(view.cols) + " x " +
+                std::to_string(view.rows) + " as the network sees it."},
+           view, {{"zfvis:preprocess", std::string(preprocessName(o.preprocess))}});
+  addNpy({"input.npy", "input-data", "", -1, x.shape(), "", "",
+          "The network input tensor (" + std::string(preprocessName(o.preprocess)) +
+              " preprocessing)."},
+         x);
+
+  // Predictions.
+  {
+    const Tensor& out = acts->finalOutput();
+    std::vector<float> p(out.data(), out.data() + out.numel());
+    if (def.layers.back().type != LayerType::Softmax && !p.empty()) {
+      const float mx = *std::max_element(p.begin(), p.end());
+      double sum = 0;
+      for (float& v : p) sum += (v = std::exp(v - mx));
+      for (float& v : p) v = float(v / sum);
+    }
+    const int classes = int(p.size());
+    std::vector<int> order(p.size());
+    std::iota(order.begin(), order.end(), 0);
+    const int k = std::min(std::max(1, o.predictions), classes);
+    std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                      [&](int a, int b) { return p[size_t(a)] > p[size_t(b)]; });
+    Json j;
+    j["model"] = def.name;
+    j["untrained"] = def.untrained;
+    j["image"] = o.imageName;
+    j["classes"] = classes;
+    Json top = Json::array();
+    std::string text = modelDescription(def) + " on " + o.imageName + "\n";
+    if (def.untrained) text += "UNTRAINED weights: these predictions are meaningless\n";
+    for (int i = 0; i < k; ++i) {
+      const int c = order[size_t(i)];
+      const std::string label = classDisplayName(c, classes);
+      top.push_back(
+          {{"rank", i + 1}, {"class", c}, {"label", label}, {"probability", p[size_t(c)]}});
+      page.predictions.push_back({i + 1, c, label, p[size_t(c)]});
+      char line[512];
+      std::snprintf(line, sizeof line, "%3d. %7.4f  %4d  %s\n", i + 1, double(p[size_t(c)]), c,
+                    label.c_str());
+      text += line;
+    }
+    j["top"] = top;
+    addText({"predictions.json", "predictions", "", -1, Shape{classes}, "", "",
+             "The " + std::to_string(k) + " most probable classes (JSON)."},
+            j.dump(2) + "\n");
+    addText({"predictions.txt", "predictions-text", "", -1, Shape{classes}, "", "",
+             "The " + std::to_string(k) + " most probable classes (text)."},
+            text);
+  }
+  page.summary = modelSummaryText(def);
+  addText({"summary.txt", "summary", "", -1, Shape{}, "", "", "The model summary."}, page.summary);
+
+  // Every layer.
+  const std::vector<bool> project = projectedLayers(def, o.projections);
+  std::unique_ptr<Projector> projector;
+  for (size_t i = 0; i < def.layers.size(); ++i) {
+    const LayerSpec& l = def.layers[i];
+    ReportLayer rl;
+    rl.index = int(i);
+    rl.name = l.name;
+    rl.type = std::string(onnxOpName(l.type));
+    rl.inputs = joined(l.inputs);
+    rl.details = layerDetails(l);
+    rl.shape = shapes[i];
+    rl.params = l.paramCount();
+    const std::string stem = layerStem(i, def.layers.size(), l.name);
+    const Tensor& t = acts->output(i);
+    const size_t rank = t.shape().rank();
+    const bool drawable = rank == 4 || rank == 2;
+
+    rl.files.push_back(addNpy({stem + ".activations.npy", "activations-data", l.name, int(i),
+                               shapes[i], "", "", "The layer's output (float32)."},
+                              t));
+    if (drawable) {
+      ActivationGridOptions go;
+      const bool vector = rank == 2;
+      const std::string norm = vector ? "one min..max for the layer (heat strip), viridis"
+                                      : "each map stretched to its own min..max, viridis";
+      rl.files.push_back(addPng(
+          {stem + ".activations.png", "activations", l.name, int(i), shapes[i], "", norm,
+           vector ? "The " + std::to_string(shapes[i][0]) + " outputs as a heat strip."
+                  : "The " + std::to_string(shapes[i][0]) + " feature maps (" +
+                        std::to_string(shapes[i][1]) + " x " + std::to_string(shapes[i][2]) + ")."},
+          renderActivationGrid(t, go), {{"zfvis:colormap", "viridis"}}));
+    } else {
+      rl.notes.push_back("No activation picture: the output " + shapes[i].str() +
+                         " is neither maps nor a vector.");
+    }
+
+    if (l.type == LayerType::Conv) {
+      FilterBank bank = convFilterBank(def, i);
+      FilterGridOptions fo;
+      fo.channelOrder = bank.channelOrder;
+      fo.colourInput = bank.colourInput;
+      const Shape& ws = bank.weights.shape();
+      FilterChannels shown = resolveFilterChannels(ws, fo);
+      if (shown == FilterChannels::PerInput && ws[0] * ws[1] > kMaxFilterTiles)
+        shown = fo.channels = FilterChannels::Mean;
+      const char* what = shown == FilterChannels::Rgb        ? "in colour ("
+                         : shown == FilterChannels::PerInput ? "one tile per input channel ("
+                         : shown == FilterChannels::Mean     ? "as the mean over input channels ("
+                                                             : "(";
+      const std::string order =
+          shown == FilterChannels::Rgb
+              ? "colour order " + std::string(channelOrderName(bank.channelOrder)) + ", "
+              : std::string();
+      rl.files.push_back(
+          addPng({stem + ".filters.png", "filters", l.name, int(i), ws, "",
+                  "per-filter (each filter's min..max)",
+                  "The " + std::to_string(ws[0]) + " filters " + what + order +
+                      std::to_string(ws[2]) + " x " + std::to_string(ws[3]) + " kernels)."},
+                 renderFilterGrid(bank.weights, fo),
+                 {{"zfvis:channels", shown == FilterChannels::Rgb        ? "rgb"
+                                     : shown == FilterChannels::PerInput ? "per-input"
+                                     : shown == FilterChannels::Mean     ? "mean"
+                                                                         : "single"},
+                  {"zfvis:channel-order", std::string(channelOrderName(bank.channelOrder))}}));
+      rl.files.push_back(addNpy({stem + ".weights.npy", "weights", l.name, int(i), ws, "", "",
+                                 "The filters (O x I x kH x kW, float32)."},
+                                bank.weights));
+    }
+
+    if (project[i] && drawable) {
+      try {
+        if (!projector) projector = std::make_unique<Projector>(acts);
+        const int channelsOut = int(shapes[i][0]);
+        const std::vector<int> top = projector->topChannels(i, std::min(o.top, channelsOut));
+        std::vector<Projection> ps =
+            projector->projectChannels(i, top, o.mode, LrnBackward::Gradient, &cancel);
+        ProjectionViewOptions po;
+        po.withPatch = !view.empty();
+        const std::string mode = projectionModeName(o.mode);
+        rl.files.push_back(
+            addPng({stem + ".projections.png", "projections", l.name, int(i), def.input.shape, mode,
+                    "symmetric per projection, zero = mid-grey",
+                    "The " + std::to_string(ps.size()) +
+                        " channels with the strongest maxima, each "
+                        "projected from its maximum to pixel space (" +
+                        mode + "), cropped to the receptive field, next to the image patch."},
+                   renderProjectionGrid(ps, view, o.preprocess, layerNames, po),
+                   {{"zfvis:crop", "receptive field"}, {"zfvis:top", std::to_string(ps.size())}}));
+      } catch (const Error& e) {
+        rl.notes.push_back(std::string("No projections: ") + e.what());
+      }
+    }
+    page.layers.push_back(std::move(rl));
+    reportProgress(progress, int64_t(i) + 1, layerCount);
+  }
+
+  // The page and the manifest.
+  page.model = def.name;
+  page.description = modelDescription(def);
+  page.untrained = def.untrained;
+  page.imageName = o.imageName;
+  page.preprocess = std::string(preprocessName(o.preprocess));
+  page.inputShape = def.input.shape;
+  page.params = def.paramCount();
+  page.mode = projectionModeName(o.mode);
+  const std::string where = o.projections == ExportProjections::Features
+                                ? "every convolution's rectified output"
+                                : "every layer except pass-throughs";
+  page.projections = o.projections == ExportProjections::None
+                         ? std::string("none")
+                         : page.mode + ", top " + std::to_string(o.top) + " channels at " + where;
+  page.notes = def.notes;
+  for (const ReportLayer& l : page.layers)
+    for (const std::string& n : l.notes) result.notes.push_back(l.name + ": " + n);
+  add({"index.html", "index", "", -1, Shape{}, "", "", "This report (open in a browser)."});
+  add({"manifest.json", "manifest", "", -1, Shape{}, "", "", "Every file of the report."});
+  Json m;
+  m["generator"] = "zfvis " ZFVIS_VERSION;
+  m["model"] = def.name;
+  m["source"] = def.source;
+  m["untrained"] = def.untrained;
+  m["image"] = o.imageName;
+  m["input_shape"] = shapeJson(def.input.shape);
+  m["preprocess"] = preprocessName(o.preprocess);
+  m["projection_mode"] = projectionModeName(o.mode);
+  m["projection_layers"] = exportProjectionsName(o.projections);
+  m["top"] = o.top;
+  Json files = Json::array();
+  for (const ExportedFile& f : page.files) {
+    Json e;
+    e["path"] = f.path;
+    e["kind"] = f.kind;
+    e["layer"] = f.layer.empty() ? Json() : Json(f.layer);
+    e["layer_index"] = f.layerIndex < 0 ? Json() : Json(f.layerIndex);
+    e["shape"] = shapeJson(f.shape);
+    e["mode"] = f.mode.empty() ? Json() : Json(f.mode);
+    e["normalization"] = f.normalization.empty() ? Json() : Json(f.normalization);
+    e["description"] = f.description;
+    files.push_back(e);
+  }
+  m["files"] = files;
+  m["notes"] = result.notes;
+  writeFileAtomic(root / "index.html", reportHtml(page));
+  writeFileAtomic(root / "manifest.json", m.dump(1) + "\n");
+
+  if (progress && progress->cancelled()) throw Cancelled();
+  stage.commit();
+  result.dir = stage.target();
+  result.files = page.files;
+  return result;
+}
+
+}  // namespace zfvis
