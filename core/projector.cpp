@@ -112,29 +112,6 @@ Window geometricInput(const Window& out, int kh, int kw, int sh, int sw, int pt,
   return in;
 }
 
-// Copies each seed's window of one sample's C x H x W map (plain, sample `s` of `full`) into
-// a K x C x h x w tensor; positions outside the map get `fill`.
-Tensor extractWindows(const Tensor& full, int s, const Window& win, const std::vector<Seed>& seeds,
-                      float fill) {
-  const int64_t C = full.shape()[1], H = full.shape()[2], W = full.shape()[3];
-  const int64_t K = static_cast<int64_t>(seeds.size());
-  Tensor out(Shape{K, C, win.h, win.w}, fill);
-  const float* src = full.data() + int64_t(s) * C * H * W;
-  for (int64_t k = 0; k < K; ++k) {
-    const int oy = win.originY(seeds[size_t(k)]), ox = win.originX(seeds[size_t(k)]);
-    const int y0 = std::max(0, -oy), y1 = std::min<int>(win.h, int(H) - oy);
-    const int x0 = std::max(0, -ox), x1 = std::min<int>(win.w, int(W) - ox);
-    if (y0 >= y1 || x0 >= x1) continue;
-    for (int64_t c = 0; c < C; ++c)
-      for (int y = y0; y < y1; ++y) {
-        const float* row = src + (c * H + oy + y) * W + ox;
-        float* dst = out.data() + ((k * C + c) * win.h + y) * win.w;
-        std::memcpy(dst + x0, row + x0, size_t(x1 - x0) * sizeof(float));
-      }
-  }
-  return out;
-}
-
 // Zeroes every position of a K x C x h x w window tensor that lies outside an H x W map.
 void zeroOutside(Tensor& g, const Window& win, const std::vector<Seed>& seeds, int64_t H,
                  int64_t W) {
@@ -204,7 +181,6 @@ struct Projector::Impl {
         dense;
   };
   std::shared_ptr<Cache> cache;
-  std::map<size_t, std::vector<int32_t>> switches;  // the sample's pool switches per layer
 
   Impl(const Activations& a, int s)
       : acts(a),
@@ -394,10 +370,46 @@ struct Projector::Impl {
     return toPlain(diffSrc, Shape{K, in[0], inWin.h, inWin.w});
   }
 
-  const std::vector<int32_t>& switchesOf(size_t i) {
-    auto it = switches.find(i);
-    if (it == switches.end()) it = switches.emplace(i, acts.poolSwitches(i)).first;
-    return it->second;
+  // The forward run's memory for layer `layer`'s output (-1: the network input), in whatever
+  // layout the engine used.
+  const memory& forwardView(int layer) const {
+    const detail::Plan& plan = acts.plan();
+    const int view = layer < 0 ? plan.inputView : plan.layers[size_t(layer)].out;
+    if (view < 0)
+      throw Error("projector: the run did not keep the output of layer '" +
+                  def.layers[size_t(layer)].name + "' (run with keepAll)");
+    return acts.state().views[size_t(view)];
+  }
+
+  // Copies each seed's window of sample `sample` of a forward N x C x H x W memory (any layout,
+  // any data type) into `dst`, a K x C x h x w memory already zeroed: parts of a window outside
+  // the map stay zero. Reorders only the windows, not the whole map.
+  void copyWindows(const memory& src, const Window& win, const std::vector<Seed>& seeds,
+                   const memory& dst) {
+    const memory::dims d = src.get_desc().dims();
+    const memory::dim C = d[1], H = d[2], W = d[3];
+    for (size_t k = 0; k < seeds.size(); ++k) {
+      const int oy = win.originY(seeds[k]), ox = win.originX(seeds[k]);
+      const memory::dim y0 = std::max(0, oy), x0 = std::max(0, ox);
+      const memory::dim y1 = std::min<memory::dim>(H, oy + win.h),
+                        x1 = std::min<memory::dim>(W, ox + win.w);
+      if (y0 >= y1 || x0 >= x1) continue;
+      const memory::dims region{1, C, y1 - y0, x1 - x0};
+      memory from(src.get_desc().submemory_desc(region, {sample, 0, y0, x0}), engine,
+                  src.get_data_handle());
+      memory to(dst.get_desc().submemory_desc(region, {memory::dim(k), 0, y0 - oy, x0 - ox}),
+                engine, dst.get_data_handle());
+      detail::reorderNow(stream, from, to);
+    }
+  }
+
+  // Windows of a forward feature map (layer output or the input) as a K x C x h x w tensor.
+  Tensor forwardWindows(int layer, const Window& win, const std::vector<Seed>& seeds) {
+    const memory& src = forwardView(layer);
+    const memory::dims d = src.get_desc().dims();
+    Tensor out(Shape{int64_t(seeds.size()), d[1], win.h, win.w});
+    copyWindows(src, win, seeds, memory(detail::plainMd(dimsOf(out)), engine, out.data()));
+    return out;
   }
 
   Tensor maxPoolBackward(size_t i, const Tensor& g, const Window& outWin, const Window& inWin,
@@ -405,8 +417,6 @@ struct Projector::Impl {
     const LayerSpec& l = def.layers[i];
     const PoolParams& p = l.pool;
     const int64_t K = g.shape()[0], C = g.shape()[1], h = g.shape()[2], w = g.shape()[3];
-    const Shape& in = shapeOf(producer(l.inputs[0]));
-    const Shape& out = shapes[i];
     memory::desc dstMd = detail::plainMd({K, C, h, w});
     memory::desc srcMd = detail::plainMd({K, C, inWin.h, inWin.w});
     memory::dims strides{p.strideH, p.strideW}, kernel{p.kernelH, p.kernelW}, zero{0, 0};
@@ -429,33 +439,14 @@ struct Projector::Impl {
     memory::desc wsMd = pd.workspace_desc();
     if (wsMd.dims() != memory::dims{K, C, h, w} || !detail::isPlain(wsMd))
       throw Error("layer '" + l.name + "': unexpected max-pool workspace layout");
-    // Fill the workspace with this sample's switches as kernel offsets, window by window.
-    const std::vector<int32_t>& sw = switchesOf(i);
-    const int64_t OH = out[1], OW = out[2], W = in[2];
-    const bool u8 = wsMd.data_type() == DType::u8;
+    // The forward workspace holds, per output, the switch as an offset inside its pooling
+    // window (the same encoding the backward primitive reads; the window starts are the same
+    // in the cropped geometry). Copy each seed's window of it; outside the map stays 0.
     memory ws(wsMd, engine);
-    auto* ws8 = static_cast<uint8_t*>(ws.get_data_handle());
-    auto* ws32 = static_cast<int32_t*>(ws.get_data_handle());
-    for (int64_t k = 0; k < K; ++k) {
-      const int oy0 = outWin.originY(seeds[size_t(k)]), ox0 = outWin.originX(seeds[size_t(k)]);
-      for (int64_t c = 0; c < C; ++c)
-        for (int64_t y = 0; y < h; ++y)
-          for (int64_t x = 0; x < w; ++x) {
-            const int64_t oy = oy0 + y, ox = ox0 + x;
-            int32_t offset = 0;
-            if (oy >= 0 && oy < OH && ox >= 0 && ox < OW) {
-              int32_t s = sw[size_t(((int64_t(sample) * C + c) * OH + oy) * OW + ox)];
-              int64_t ky = s / W - (oy * p.strideH - p.pad.top);
-              int64_t kx = s % W - (ox * p.strideW - p.pad.left);
-              offset = int32_t(ky * p.kernelW + kx);
-            }
-            const int64_t idx = ((k * C + c) * h + y) * w + x;
-            if (u8)
-              ws8[idx] = uint8_t(offset);
-            else
-              ws32[idx] = offset;
-          }
-    }
+    std::memset(ws.get_data_handle(), 0, wsMd.get_size());
+    const int wsView = acts.plan().layers[i].workspace;
+    if (wsView < 0) throw Error("layer '" + l.name + "': the forward run kept no switches");
+    copyWindows(acts.state().views[size_t(wsView)], outWin, seeds, ws);
     memory diffDst(dstMd, engine, const_cast<float*>(g.data()));
     Tensor result(Shape{K, C, inWin.h, inWin.w});
     memory diffSrc(srcMd, engine, result.data());
@@ -502,8 +493,7 @@ struct Projector::Impl {
   Tensor lrnBackward(size_t i, const Tensor& g, const Window& win, const std::vector<Seed>& seeds) {
     const LayerSpec& l = def.layers[i];
     const int p = producer(l.inputs[0]);
-    const Tensor& full = p < 0 ? acts.input() : acts.output(size_t(p));
-    Tensor src = extractWindows(full, sample, win, seeds, 0.0f);
+    Tensor src = forwardWindows(p, win, seeds);
     // oneDNN's fast LRN kernels want channel-blocked layouts; the plain one is a slow reference.
     const int64_t C = g.shape()[1];
     memory::dims dims = dimsOf(g);
@@ -558,8 +548,8 @@ struct Projector::Impl {
     }
     if (mode == ProjectionMode::Deconvnet) return;
     // g * [x > 0] with the forward ReLU output of this sample (x > 0 exactly where it is > 0).
-    const Tensor& y = acts.output(i);
-    Tensor dst = y.shape().rank() == 4 ? extractWindows(y, sample, win, seeds, 0.0f) : [&] {
+    Tensor dst = shapes[i].rank() == 3 ? forwardWindows(int(i), win, seeds) : [&] {
+      const Tensor& y = acts.output(i);
       Tensor t(g.shape());
       const int64_t n = g.numel() / g.shape()[0];
       for (int64_t k = 0; k < g.shape()[0]; ++k)
