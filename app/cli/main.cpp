@@ -21,8 +21,9 @@ void printHelp(FILE* out) {
   for (const auto& c : zfvis::cli::commands())
     std::fprintf(out, "  zfvis-cli %-11s %s\n", c.name, c.usage);
   std::fprintf(out,
-               "\nMODEL is a built-in name (see `zfvis-cli models`), an .onnx file or a Keras .h5 "
-               "file.\nIMAGE is any image OpenCV reads, or a float32 .npy tensor (C x H x W).\n"
+               "\nMODEL is a built-in name (see `zfvis-cli models`), an .onnx file, a Keras .h5 "
+               "file or zoo:ID\n(a Model Zoo file fetched with `zfvis-cli fetch ID`).\nIMAGE is "
+               "any image OpenCV reads, or a float32 .npy tensor (C x H x W).\n"
                "Exit codes: 0 success, 1 runtime failure, 2 usage error.\n");
 }
 
