@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/occlusion_windowed.h"
+#include "core/predictions.h"
 
 namespace zfvis {
 
@@ -13,17 +14,6 @@ namespace {
 
 using detail::OcclusionBatch;
 using detail::OcclusionSetup;
-
-// Forwards cancellation (not progress) to the engine's per-layer checks.
-class CancelOnly : public ProgressSink {
- public:
-  explicit CancelOnly(const ProgressSink* outer) : m_outer(outer) {}
-  void report(int64_t, int64_t) override {}
-  bool cancelled() const override { return m_outer && m_outer->cancelled(); }
-
- private:
-  const ProgressSink* m_outer;
-};
 
 // Runs whole occluded copies through the network (any network; the reference path).
 class WholeCopies {
@@ -61,7 +51,7 @@ class WholeCopies {
         }
       m_occluded[size_t(k)] = {y0, x0};
     }
-    CancelOnly sink(cancel);
+    CancellationOnly sink(cancel);
     RunOptions ro;
     ro.keepAll = false;
     ro.progress = &sink;
@@ -92,16 +82,6 @@ class WholeCopies {
   Tensor m_batch;                               // the occluded copies, reused across batches
   std::vector<std::pair<int, int>> m_occluded;  // per slot: top-left of the patch drawn in it
 };
-
-// Class probabilities of one output row (softmax unless the net ends in one).
-void probabilities(const float* row, int64_t n, bool isSoftmax, std::vector<float>& p) {
-  p.assign(row, row + n);
-  if (isSoftmax) return;
-  const float mx = *std::max_element(p.begin(), p.end());
-  double sum = 0;
-  for (float& v : p) sum += (v = std::exp(v - mx));
-  for (float& v : p) v = float(v / sum);
-}
 
 int argmax(const std::vector<float>& p) {
   return int(std::max_element(p.begin(), p.end()) - p.begin());  // first of equal maxima
@@ -164,8 +144,7 @@ OcclusionResult runOcclusion(std::shared_ptr<const CompiledNet> net, const Tenso
   auto base = session.run(x);
   const Tensor& out = base->finalOutput();
   const bool isSoftmax = def.layers.back().type == LayerType::Softmax;
-  std::vector<float> p;
-  probabilities(out.data(), out.numel(), isSoftmax, p);
+  std::vector<float> p = classProbabilities(out.data(), out.numel(), isSoftmax);
   r.classes = int(p.size());
   r.baseClass = argmax(p);
   r.targetClass = o.targetClass < 0 ? r.baseClass : o.targetClass;
@@ -222,7 +201,7 @@ OcclusionResult runOcclusion(std::shared_ptr<const CompiledNet> net, const Tenso
     const int64_t n = rows ? b.output.numel() / rows : 0;
     for (int k = 0; k < rows; ++k) {
       const int at = b.first + k;
-      probabilities(b.output.data() + k * n, n, isSoftmax, p);
+      p = classProbabilities(b.output.data() + k * n, n, isSoftmax);
       r.probability[at] = p[size_t(r.targetClass)];
       r.topClass[size_t(at)] = argmax(p);
       if (o.layer) r.featureActivation[at] = float(b.feature[size_t(k)]);

@@ -12,6 +12,7 @@
 #include "core/labels.h"
 #include "core/model_loader.h"
 #include "core/npy.h"
+#include "core/predictions.h"
 
 namespace zfvis::ui {
 
@@ -158,19 +159,9 @@ void Controller::runForward() {
 
 std::vector<Prediction> topPredictions(const NetworkDef& def, const Tensor& output, int k) {
   if (output.empty() || output.shape().rank() == 0) return {};
-  const int64_t n = output.numel() / std::max<int64_t>(1, output.shape()[0]);
-  std::vector<float> p(output.data(), output.data() + n);
-  if (def.layers.back().type != LayerType::Softmax && !p.empty()) {
-    const float mx = *std::max_element(p.begin(), p.end());
-    double sum = 0;
-    for (float& v : p) sum += (v = std::exp(v - mx));
-    for (float& v : p) v = static_cast<float>(v / sum);
-  }
-  std::vector<int> order(p.size());
-  std::iota(order.begin(), order.end(), 0);
-  k = std::min<int>(k, static_cast<int>(p.size()));
-  std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                    [&](int a, int b) { return p[size_t(a)] > p[size_t(b)]; });
+  const std::vector<float> p = classProbabilities(def, output);
+  const std::vector<int> order = topClasses(p, k);
+  k = static_cast<int>(order.size());
   std::vector<Prediction> top;
   for (int i = 0; i < k; ++i) {
     const int c = order[size_t(i)];

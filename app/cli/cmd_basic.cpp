@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/labels.h"
 #include "core/npy.h"
+#include "core/predictions.h"
 #include "core/projector.h"
 #include "core/render/activation_grid.h"
 #include "core/render/png.h"
@@ -99,13 +100,10 @@ int runPredict(const ArgList& argv) {
   const Tensor& out = acts->finalOutput();
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::vector<float> p = probabilities(*def, out, 0);
+  const std::vector<float> p = classProbabilities(*def, out);
   const int classes = static_cast<int>(p.size());
-  std::vector<int> order(p.size());
-  std::iota(order.begin(), order.end(), 0);
-  const int k = std::min(top, classes);
-  std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                    [&](int a, int b) { return p[a] > p[b]; });
+  const std::vector<int> order = topClasses(p, top);
+  const int k = static_cast<int>(order.size());
   if (auto npy = args.value("npy")) {
     Tensor probs = Tensor::fromData(Shape{1, classes}, p.data());
     writeNpy(*npy, probs);

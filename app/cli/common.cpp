@@ -51,18 +51,6 @@ std::string describeModel(const NetworkDef& def) {
   return s + ")";
 }
 
-std::vector<float> probabilities(const NetworkDef& def, const Tensor& output, int64_t sample) {
-  const int64_t n = output.numel() / output.shape()[0];
-  const float* row = output.data() + sample * n;
-  std::vector<float> p(row, row + n);
-  if (def.layers.back().type == LayerType::Softmax) return p;
-  float mx = *std::max_element(p.begin(), p.end());
-  double sum = 0;
-  for (float& v : p) sum += (v = std::exp(v - mx));
-  for (float& v : p) v = static_cast<float>(v / sum);
-  return p;
-}
-
 std::string withThousands(int64_t v) {
   std::string s = std::to_string(v < 0 ? -v : v);
   for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");

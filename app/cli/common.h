@@ -28,8 +28,6 @@ Tensor openInput(const Args& args, const NetworkDef& def);
 size_t resolveLayerArg(const Args& args, const NetworkDef& def);
 /// "caffe-alexnet (built-in, untrained: He-normal weights)" / "model.onnx".
 std::string describeModel(const NetworkDef& def);
-/// Class probabilities from a network output row (softmax applied unless the net ends in one).
-std::vector<float> probabilities(const NetworkDef& def, const Tensor& output, int64_t sample);
 /// "1,234,567".
 std::string withThousands(int64_t v);
 

@@ -15,6 +15,7 @@
 #include "core/image_input.h"
 #include "core/labels.h"
 #include "core/npy.h"
+#include "core/predictions.h"
 #include "core/render/activation_grid.h"
 #include "core/render/filter_grid.h"
 #include "core/render/png.h"
@@ -30,17 +31,6 @@ namespace {
 
 // Deeper filter banks than this many (filter, input channel) tiles are shown as channel means.
 constexpr int64_t kMaxFilterTiles = 4096;
-
-// Forwards cancellation (not progress) to long inner calls.
-class CancelOnly : public ProgressSink {
- public:
-  explicit CancelOnly(const ProgressSink* outer) : m_outer(outer) {}
-  void report(int64_t, int64_t) override {}
-  bool cancelled() const override { return m_outer && m_outer->cancelled(); }
-
- private:
-  const ProgressSink* m_outer;
-};
 
 // A file-name-safe version of a layer name (ONNX names may hold '/', ':' ...).
 std::string safeName(const std::string& s) {
@@ -176,7 +166,7 @@ ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& 
   reportProgress(progress, 0, layerCount);
   const fs::path root = stage.path();
   fs::create_directory(root / "layers");
-  CancelOnly cancel(progress);
+  CancellationOnly cancel(progress);
 
   Session session(net);
   RunOptions ro;
@@ -233,20 +223,10 @@ ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& 
 
   // Predictions.
   {
-    const Tensor& out = acts->finalOutput();
-    std::vector<float> p(out.data(), out.data() + out.numel());
-    if (def.layers.back().type != LayerType::Softmax && !p.empty()) {
-      const float mx = *std::max_element(p.begin(), p.end());
-      double sum = 0;
-      for (float& v : p) sum += (v = std::exp(v - mx));
-      for (float& v : p) v = float(v / sum);
-    }
+    const std::vector<float> p = classProbabilities(def, acts->finalOutput());
     const int classes = int(p.size());
-    std::vector<int> order(p.size());
-    std::iota(order.begin(), order.end(), 0);
-    const int k = std::min(std::max(1, o.predictions), classes);
-    std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                      [&](int a, int b) { return p[size_t(a)] > p[size_t(b)]; });
+    const std::vector<int> order = topClasses(p, std::max(1, o.predictions));
+    const int k = int(order.size());
     Json j;
     j["model"] = def.name;
     j["untrained"] = def.untrained;

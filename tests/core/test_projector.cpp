@@ -302,10 +302,10 @@ TEST(Deconvnet, BadRequestsAreClearErrors) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message({1, 9}).find("channel 9"), std::string::npos);
+  EXPECT_NE(message({1, 9, std::nullopt}).find("channel 9"), std::string::npos);
   EXPECT_NE(message({1, 0, cv::Point(6, 0)}).find("outside"), std::string::npos);
   EXPECT_NE(message({3, 0, cv::Point(0, 0)}).find("no spatial positions"), std::string::npos);
-  EXPECT_NE(message({7, 0}).find("out of range"), std::string::npos);
+  EXPECT_NE(message({7, 0, std::nullopt}).find("out of range"), std::string::npos);
 }
 
 }  // namespace

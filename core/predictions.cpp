@@ -1,0 +1,37 @@
+#include "core/predictions.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace zfvis {
+
+std::vector<float> classProbabilities(const float* row, int64_t n, bool endsInSoftmax) {
+  std::vector<float> p(row, row + n);
+  if (endsInSoftmax || p.empty()) return p;
+  const float mx = *std::max_element(p.begin(), p.end());
+  double sum = 0;
+  for (float& v : p) sum += (v = std::exp(v - mx));
+  for (float& v : p) v = static_cast<float>(v / sum);
+  return p;
+}
+
+std::vector<float> classProbabilities(const NetworkDef& def, const Tensor& output, int64_t sample) {
+  if (output.empty() || output.shape().rank() == 0) return {};
+  const int64_t n = output.numel() / std::max<int64_t>(1, output.shape()[0]);
+  return classProbabilities(output.data() + sample * n, n,
+                            !def.layers.empty() && def.layers.back().type == LayerType::Softmax);
+}
+
+std::vector<int> topClasses(const std::vector<float>& p, int k) {
+  std::vector<int> order(p.size());
+  std::iota(order.begin(), order.end(), 0);
+  k = std::clamp<int>(k, 0, static_cast<int>(p.size()));
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int a, int b) {
+    return p[size_t(a)] > p[size_t(b)] || (p[size_t(a)] == p[size_t(b)] && a < b);
+  });
+  order.resize(size_t(k));
+  return order;
+}
+
+}  // namespace zfvis
