@@ -14,40 +14,14 @@
 
 #include "core/npy.h"
 #include "core/render/png.h"
+#include "tests/reference/cli_runner.h"
 
 namespace zfvis {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct CliResult {
-  int code = -1;
-  std::string out, err;
-};
-
-CliResult runCli(const std::string& args) {
-  static int counter = 0;
-  fs::path errFile = fs::temp_directory_path() / ("zfvis-cli-err-" + std::to_string(::getpid()) +
-                                                  "-" + std::to_string(++counter));
-  std::string cmd = std::string(ZFVIS_CLI) + " " + args + " 2>" + errFile.string();
-  CliResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(errFile);
-  r.err.assign(std::istreambuf_iterator<char>(e), {});
-  fs::remove(errFile);
-  return r;
-}
-
-size_t lineCount(const std::string& s) {
-  size_t n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
+using testing::CliResult;
+using testing::runCli;
 
 const std::string kChelsea = std::string(ZFVIS_SOURCE_DIR) + "/resources/images/chelsea.png";
 
@@ -191,7 +165,7 @@ TEST_F(Cli, BadInputsGiveOneLineErrorsAndTheRightExitCode) {
   for (const BadCase& c : cases) {
     CliResult r = runCli(c.args);
     EXPECT_EQ(r.code, c.code) << c.args << "\n" << r.err;
-    EXPECT_EQ(lineCount(r.err), 1u) << c.args << "\n" << r.err;
+    EXPECT_EQ(r.errLines(), 1u) << c.args << "\n" << r.err;
     for (const std::string& w : c.words)
       EXPECT_NE(r.err.find(w), std::string::npos) << c.args << "\n" << r.err;
   }

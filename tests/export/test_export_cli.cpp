@@ -14,41 +14,14 @@
 
 #include "core/atomic_file.h"
 #include "core/render/png.h"
+#include "tests/reference/cli_runner.h"
 
 namespace zfvis {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct CliResult {
-  int code = -1;
-  std::string out, err;
-};
-
-CliResult runCli(const std::string& args) {
-  static int counter = 0;
-  fs::path errFile =
-      fs::temp_directory_path() /
-      ("zfvis-export-cli-err-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-  std::string cmd = std::string(ZFVIS_CLI) + " " + args + " 2>" + errFile.string();
-  CliResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(errFile);
-  r.err.assign(std::istreambuf_iterator<char>(e), {});
-  fs::remove(errFile);
-  return r;
-}
-
-size_t lineCount(const std::string& s) {
-  size_t n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
+using testing::CliResult;
+using testing::runCli;
 
 const std::string kChelsea = std::string(ZFVIS_SOURCE_DIR) + "/resources/images/chelsea.png";
 
@@ -76,7 +49,7 @@ TEST(ExportCli, WritesTheReportRefusesAnExistingFolderAndReplacesItWithForce) {
 
   CliResult again = runCli(base);
   EXPECT_EQ(again.code, 1);
-  EXPECT_EQ(lineCount(again.err), 1u) << again.err;
+  EXPECT_EQ(again.errLines(), 1u) << again.err;
   EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
 
   writeFileAtomic(out / "marker", "x");
@@ -91,7 +64,7 @@ TEST(ExportCli, WritesTheReportRefusesAnExistingFolderAndReplacesItWithForce) {
   CliResult bad = runCli("export --model nin --image " + kChelsea + " --out " +
                          (dir / "x").string() + " --mode sideways");
   EXPECT_EQ(bad.code, 2);
-  EXPECT_EQ(lineCount(bad.err), 1u) << bad.err;
+  EXPECT_EQ(bad.errLines(), 1u) << bad.err;
   EXPECT_FALSE(fs::exists(dir / "x"));
   fs::remove_all(dir);
 }

@@ -16,6 +16,7 @@
 #include "core/model_loader.h"
 #include "core/npy.h"
 #include "core/render/png.h"
+#include "tests/reference/cli_runner.h"
 #include "tests/render/bank_util.h"
 
 namespace zfvis {
@@ -23,15 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
-
-struct CliResult {
-  int code = -1;
-  std::string out, err;
-};
-
-size_t lineCount(const std::string& s) {
-  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
-}
 
 std::string textOf(const PngText& text, const std::string& key) {
   for (const auto& [k, v] : text)
@@ -49,27 +41,14 @@ class FiltersCli : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(m_dir); }
 
-  CliResult run(const std::string& args) {
-    fs::path errFile = m_dir / "stderr.txt";
-    std::string cmd = std::string(ZFVIS_CLI) + " " + args + " 2>'" + errFile.string() + "'";
-    CliResult r;
-    FILE* p = popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-    int status = pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream e(errFile);
-    r.err.assign(std::istreambuf_iterator<char>(e), {});
-    return r;
-  }
+  testing::CliResult run(const std::string& args) { return testing::runCli(args); }
   std::string path(const std::string& name) const { return (m_dir / name).string(); }
 
   fs::path m_dir;
 };
 
 TEST_F(FiltersCli, NpyEqualsTheModelsWeightsExactly) {
-  CliResult r = run("filters --model caffe-alexnet --layer conv1 --npy " + path("w.npy"));
+  testing::CliResult r = run("filters --model caffe-alexnet --layer conv1 --npy " + path("w.npy"));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("[untrained weights]"), std::string::npos);
   Tensor got = readNpy(path("w.npy"));
@@ -85,7 +64,7 @@ TEST_F(FiltersCli, NpyEqualsTheModelsWeightsExactly) {
 }
 
 TEST_F(FiltersCli, PngCarriesGeometryAndMetadata) {
-  CliResult r =
+  testing::CliResult r =
       run("filters --model zfnet-paper --layer conv1 --normalize rms --png " + path("f.png"));
   ASSERT_EQ(r.code, 0) << r.err;
   cv::Mat img = cv::imread(path("f.png"), cv::IMREAD_COLOR);
@@ -106,9 +85,9 @@ TEST_F(FiltersCli, PngCarriesGeometryAndMetadata) {
 }
 
 TEST_F(FiltersCli, NonConvLayerIsRuntimeErrorOnOneLine) {
-  CliResult r = run("filters --model caffe-alexnet --layer relu1 --png " + path("x.png"));
+  testing::CliResult r = run("filters --model caffe-alexnet --layer relu1 --png " + path("x.png"));
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(lineCount(r.err), 1u) << r.err;
+  EXPECT_EQ(r.errLines(), 1u) << r.err;
   EXPECT_NE(r.err.find("relu1"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("not a Conv"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(path("x.png")));
@@ -123,11 +102,11 @@ TEST_F(FiltersCli, BadOptionsAreUsageErrors) {
         std::string("filters --model caffe-alexnet --layer conv1 --order rbg"),
         std::string("filters --model caffe-alexnet --layer conv1 --stride 2"),
         std::string("filters --model caffe-alexnet")}) {
-    CliResult r = run(args);
+    testing::CliResult r = run(args);
     EXPECT_EQ(r.code, 2) << args << ": " << r.err;
-    EXPECT_EQ(lineCount(r.err), 1u) << args << ": " << r.err;
+    EXPECT_EQ(r.errLines(), 1u) << args << ": " << r.err;
   }
-  CliResult r = run("filters --model caffe-alexnet --layer nosuchlayer");
+  testing::CliResult r = run("filters --model caffe-alexnet --layer nosuchlayer");
   EXPECT_EQ(r.code, 1) << r.err;
 }
 
@@ -136,8 +115,8 @@ TEST_F(FiltersCli, NpyFilterBankInput) {
     return 0.1f * float(o + 1) * test::checker(y + i, x);
   });
   writeNpy(path("bank.npy"), bank);
-  CliResult r = run("filters --model " + path("bank.npy") + " --png " + path("b.png") + " --npy " +
-                    path("back.npy"));
+  testing::CliResult r = run("filters --model " + path("bank.npy") + " --png " + path("b.png") +
+                             " --npy " + path("back.npy"));
   ASSERT_EQ(r.code, 0) << r.err;
   Tensor back = readNpy(path("back.npy"));
   EXPECT_EQ(std::memcmp(back.data(), bank.data(), sizeof(float) * bank.numel()), 0);
@@ -146,13 +125,13 @@ TEST_F(FiltersCli, NpyFilterBankInput) {
   writeNpy(path("vec.npy"), Tensor(Shape{10, 10}));
   r = run("filters --model " + path("vec.npy") + " --png " + path("v.png"));
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(lineCount(r.err), 1u) << r.err;
+  EXPECT_EQ(r.errLines(), 1u) << r.err;
   EXPECT_NE(r.err.find("vec.npy"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("O x I x kH x kW"), std::string::npos) << r.err;
   writeFileAtomic(path("junk.npy"), "not a numpy file");
   r = run("filters --model " + path("junk.npy"));
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(lineCount(r.err), 1u) << r.err;
+  EXPECT_EQ(r.errLines(), 1u) << r.err;
 }
 
 TEST_F(FiltersCli, CompareWritesJsonPngAndSpectrum) {
@@ -161,7 +140,7 @@ TEST_F(FiltersCli, CompareWritesJsonPngAndSpectrum) {
     return 0.04f * float(o + 1) * test::checker(y, x);
   });
   writeNpy(path("boards.npy"), boards);
-  CliResult r =
+  testing::CliResult r =
       run("compare --model caffe-alexnet --model " + path("boards.npy") + " --stride 2 --json " +
           path("c.json") + " --png " + path("c.png") + " --spectrum-png " + path("s.png"));
   ASSERT_EQ(r.code, 0) << r.err;
@@ -219,14 +198,14 @@ TEST_F(FiltersCli, CompareArgumentErrors) {
            Case{"compare --model caffe-alexnet --model " + path("missing.npy"), 1},
            Case{"compare --model caffe-alexnet --model nosuchmodel", 1},
        }) {
-    CliResult r = run(c.args + " --json " + path("out.json"));
+    testing::CliResult r = run(c.args + " --json " + path("out.json"));
     EXPECT_EQ(r.code, c.code) << c.args << ": " << r.err;
-    EXPECT_EQ(lineCount(r.err), 1u) << c.args << ": " << r.err;
+    EXPECT_EQ(r.errLines(), 1u) << c.args << ": " << r.err;
     EXPECT_FALSE(fs::exists(path("out.json"))) << c.args;
   }
   // Two .npy banks with one stride each.
-  CliResult r = run("compare --model " + path("b.npy") + " --model " + path("b.npy") +
-                    " --stride 2 --stride 3 --json " + path("ok.json"));
+  testing::CliResult r = run("compare --model " + path("b.npy") + " --model " + path("b.npy") +
+                             " --stride 2 --stride 3 --json " + path("ok.json"));
   ASSERT_EQ(r.code, 0) << r.err;
   std::ifstream in(path("ok.json"));
   Json j = Json::parse(in);
