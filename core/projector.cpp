@@ -340,7 +340,11 @@ struct Projector::Impl {
       memory::dims wDims = p.groups > 1 ? memory::dims{p.groups, p.outChannels / p.groups,
                                                        in[0] / p.groups, p.kernelH, p.kernelW}
                                         : memory::dims{p.outChannels, in[0], p.kernelH, p.kernelW};
-      memory::desc srcAny(srcDims, DType::f32, Tag::any), dstAny(dstDims, DType::f32, Tag::any),
+      // Few input channels (a first layer): channel-blocked layouts pad 3 channels to 16, and
+      // oneDNN's GEMM-based kernel on plain layouts is about 3x faster here (1.1 vs 3.4 ms for
+      // AlexNet's conv1 window on one thread).
+      const Tag layout = in[0] < 8 ? Tag::nchw : Tag::any;
+      memory::desc srcAny(srcDims, DType::f32, layout), dstAny(dstDims, DType::f32, layout),
           wAny(wDims, DType::f32, Tag::any);
       memory::dims strides{p.strideH, p.strideW}, dil{p.dilationH - 1, p.dilationW - 1}, zero{0, 0};
       dnnl::convolution_forward::primitive_desc hint(
