@@ -119,12 +119,18 @@ void zeroOutside(Tensor& g, const Window& win, const std::vector<Seed>& seeds, i
   for (int64_t k = 0; k < K; ++k) {
     const int oy = win.originY(seeds[size_t(k)]), ox = win.originX(seeds[size_t(k)]);
     if (oy >= 0 && ox >= 0 && oy + win.h <= H && ox + win.w <= W) continue;
+    // Columns [x0, x1) of the window lie inside the map; rows outside are zeroed whole.
+    const int x0 = int(std::clamp<int64_t>(-ox, 0, win.w));
+    const int x1 = int(std::clamp<int64_t>(W - ox, x0, win.w));
     for (int64_t c = 0; c < C; ++c)
       for (int y = 0; y < win.h; ++y) {
         float* row = g.data() + ((k * C + c) * win.h + y) * win.w;
-        const bool rowOut = oy + y < 0 || oy + y >= H;
-        for (int x = 0; x < win.w; ++x)
-          if (rowOut || ox + x < 0 || ox + x >= W) row[x] = 0.0f;
+        if (oy + y < 0 || oy + y >= H) {
+          std::fill_n(row, win.w, 0.0f);
+        } else {
+          std::fill_n(row, x0, 0.0f);
+          std::fill_n(row + x1, win.w - x1, 0.0f);
+        }
       }
   }
 }
@@ -762,10 +768,13 @@ struct Projector::Impl {
     const int64_t C = is[0], H = is[1], W = is[2];
     for (int64_t k = 0; k < K; ++k) {
       const int oy = w.originY(seeds[size_t(k)]), ox = w.originX(seeds[size_t(k)]);
+      const int x0 = std::max(0, -ox), x1 = std::min<int>(w.w, int(W) - ox);
+      if (x0 >= x1) continue;
       for (int64_t c = 0; c < C; ++c)
         for (int y = std::max(0, -oy); y < std::min<int>(w.h, int(H) - oy); ++y)
-          for (int x = std::max(0, -ox); x < std::min<int>(w.w, int(W) - ox); ++x)
-            out.at(k, c, oy + y, ox + x) = gi.at(k, c, y, x);
+          std::memcpy(&out.at(k, c, oy + y, ox + x0),
+                      gi.data() + ((k * C + c) * w.h + y) * w.w + x0,
+                      size_t(x1 - x0) * sizeof(float));
     }
     stream.wait();
     return out;
@@ -851,7 +860,8 @@ Projection Projector::project(const ProjectionRequest& r) {
   setEngineThreads(m_activations->net().options().threads);
   Tensor img = m_impl->run(r.layer, {seed}, r.mode, r.lrn);
   Projection p;
-  p.image = img.reshaped(def.input.shape);
+  img.reshape(def.input.shape);
+  p.image = std::move(img);
   p.layer = r.layer;
   p.channel = channel;
   p.position = {seed.x, seed.y};
@@ -900,7 +910,8 @@ std::vector<Projection> Projector::projectChannels(size_t layer, const std::vect
     Tensor imgs = m_impl->run(layer, chunk, mode, lrn);
     for (size_t k = 0; k < chunk.size(); ++k) {
       Projection p;
-      p.image = imgs.slice(int64_t(k)).reshaped(in);
+      p.image = imgs.slice(int64_t(k));
+      p.image.reshape(in);
       p.layer = layer;
       p.channel = chunk[k].channel;
       p.position = {chunk[k].x, chunk[k].y};
