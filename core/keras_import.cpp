@@ -16,12 +16,17 @@ std::string quoted(const std::filesystem::path& path) {
   return "'" + path.string() + "'";
 }
 
-// Refuses Keras 1 files, whose layer configs and kernel layouts differ.
-void checkKerasVersion(const keras::Hdf5File& f, hid_t obj) {
-  auto version = f.stringAttribute(obj, "keras_version", 256);
-  if (version && version->rfind("1.", 0) == 0)
-    throw Error(f.what() + ": saved by Keras " + *version +
-                " (Keras 1 files are not supported; re-save it with Keras 2)");
+// Error messages stay on one line even when names read from a file hold control characters.
+template <typename F>
+auto oneLineErrors(F&& f) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    std::string m = e.what();
+    for (char& c : m)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    throw Error(m);
+  }
 }
 
 std::string joinNames(const std::vector<std::string>& names) {
@@ -31,9 +36,7 @@ std::string joinNames(const std::vector<std::string>& names) {
   return s;
 }
 
-}  // namespace
-
-NetworkDef importKeras(const std::filesystem::path& path) {
+NetworkDef importKerasFile(const std::filesystem::path& path) {
   keras::Hdf5File f(path, "Keras model " + quoted(path));
   auto config = f.stringAttribute(f.root(), "model_config", kMaxConfigBytes);
   if (!config) {
@@ -45,7 +48,6 @@ NetworkDef importKeras(const std::filesystem::path& path) {
                   path.string());
     throw Error(f.what() + ": has no model_config attribute (not a Keras model.save() file)");
   }
-  checkKerasVersion(f, f.root());
   keras::ModelConfig mc = keras::buildModelConfig(*config, f.what());
   if (!f.exists(f.root(), "model_weights"))
     throw Error(f.what() + ": has no model_weights group (saved without weights?)");
@@ -67,7 +69,7 @@ NetworkDef importKeras(const std::filesystem::path& path) {
   return def;
 }
 
-void applyKerasWeights(NetworkDef& def, const std::filesystem::path& path) {
+void applyKerasWeightsFile(NetworkDef& def, const std::filesystem::path& path) {
   keras::Hdf5File f(path, "weights " + quoted(path));
   keras::Handle modelWeights;
   hid_t root = f.root();
@@ -75,13 +77,13 @@ void applyKerasWeights(NetworkDef& def, const std::filesystem::path& path) {
     modelWeights = f.openGroup(root, "model_weights");  // a full model file
     root = modelWeights.get();
   }
-  checkKerasVersion(f, root);
   std::vector<std::string> fileLayers = keras::layersWithWeights(f, root);
 
   const std::vector<Shape> shapes = def.outputShapes();
   std::vector<size_t> ours;
   std::vector<std::string> ourNames;
-  for (size_t i = 0; i < def.layers.size(); ++i)
+  // Keras matches layers with weights in `model.layers` order: the same order for our graph.
+  for (size_t i : keras::kerasLayerOrder(def))
     if (def.layers[i].type == LayerType::Conv || def.layers[i].type == LayerType::Dense) {
       ours.push_back(i);
       ourNames.push_back(def.layers[i].name);
@@ -120,6 +122,16 @@ void applyKerasWeights(NetworkDef& def, const std::filesystem::path& path) {
     def.layers[ours[k]].bias = std::move(staged[k].bias);
   }
   def.untrained = false;
+}
+
+}  // namespace
+
+NetworkDef importKeras(const std::filesystem::path& path) {
+  return oneLineErrors([&] { return importKerasFile(path); });
+}
+
+void applyKerasWeights(NetworkDef& def, const std::filesystem::path& path) {
+  oneLineErrors([&] { applyKerasWeightsFile(def, path); });
 }
 
 }  // namespace zfvis
