@@ -321,7 +321,7 @@ struct Projector::Impl {
   }
 
   Tensor toPlain(const memory& m, Shape shape) {
-    Tensor out(std::move(shape));
+    Tensor out = Tensor::uninitialized(std::move(shape));
     memory plain(detail::plainMd(dimsOf(out)), engine, out.data());
     if (m.get_desc() == plain.get_desc()) {
       std::memcpy(out.data(), m.get_data_handle(), size_t(out.numel()) * sizeof(float));
@@ -458,7 +458,7 @@ struct Projector::Impl {
     if (wsView < 0) throw Error("layer '" + l.name + "': the forward run kept no switches");
     copyWindows(acts.state().views[size_t(wsView)], outWin, seeds, ws);
     memory diffDst(dstMd, engine, const_cast<float*>(g.data()));
-    Tensor result(Shape{K, C, inWin.h, inWin.w});
+    Tensor result = Tensor::uninitialized(Shape{K, C, inWin.h, inWin.w});  // written whole
     memory diffSrc(srcMd, engine, result.data());
     detail::executeWithScratchpad(
         dnnl::pooling_backward(pd), stream,
@@ -503,7 +503,6 @@ struct Projector::Impl {
   Tensor lrnBackward(size_t i, const Tensor& g, const Window& win, const std::vector<Seed>& seeds) {
     const LayerSpec& l = def.layers[i];
     const int p = producer(l.inputs[0]);
-    Tensor src = forwardWindows(p, win, seeds);
     // oneDNN's fast LRN kernels want channel-blocked layouts; the plain one is a slow reference.
     const int64_t C = g.shape()[1];
     memory::dims dims = dimsOf(g);
@@ -527,8 +526,11 @@ struct Projector::Impl {
     }
     auto [fwd, bwd] = it->second;
     lock.unlock();
-    memory srcMem, diffDst;
-    runReorderedIn(md, src, srcMem);
+    // The LRN's input, window by window, straight into the blocked layout.
+    memory srcMem(md, engine);
+    std::memset(srcMem.get_data_handle(), 0, md.get_size());
+    copyWindows(forwardView(p), win, seeds, srcMem);
+    memory diffDst;
     runReorderedIn(md, g, diffDst);
     memory diffSrc(md, engine);
     std::unordered_map<int, memory> args{
@@ -573,7 +575,7 @@ struct Projector::Impl {
         {algorithm::eltwise_relu_use_dst_for_bwd, md, md, 0.0f, 0.0f}, detail::scratchpadAttr(),
         engine, hint);
     memory dm(md, engine, dst.data());
-    Tensor result(g.shape());
+    Tensor result = Tensor::uninitialized(g.shape());
     memory rm(md, engine, result.data());
     detail::executeWithScratchpad(
         dnnl::eltwise_backward(pd), stream,
@@ -599,7 +601,6 @@ struct Projector::Impl {
     }
     auto [w, pd] = it->second;
     lock.unlock();
-    Tensor result(Shape{K, I});
     memory diffDst(dstMd, engine, const_cast<float*>(g.data()));
     memory diffSrc(pd.diff_src_desc(), engine);
     detail::executeWithScratchpad(

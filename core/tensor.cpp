@@ -46,6 +46,14 @@ Tensor::Tensor(Shape shape, float value) : m_shape(std::move(shape)) {
   std::fill_n(m_data.get(), m_numel, value);
 }
 
+Tensor Tensor::uninitialized(Shape shape) {
+  Tensor t;
+  t.m_shape = std::move(shape);
+  t.m_numel = checkedNumel(t.m_shape);
+  t.m_data.reset(allocateFloats(t.m_numel));
+  return t;
+}
+
 Tensor Tensor::fromData(Shape shape, const float* data) {
   Tensor t;
   t.m_shape = std::move(shape);

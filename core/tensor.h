@@ -18,6 +18,8 @@ class Tensor {
   explicit Tensor(Shape shape);
   /// A tensor filled with `value`.
   Tensor(Shape shape, float value);
+  /// A tensor whose values are not initialised (for buffers that are written whole right away).
+  static Tensor uninitialized(Shape shape);
   /// A tensor holding a copy of `numel(shape)` floats from `data`.
   static Tensor fromData(Shape shape, const float* data);
 
