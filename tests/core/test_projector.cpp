@@ -16,55 +16,13 @@
 #include "core/npy.h"
 #include "core/projector.h"
 #include "core/receptive_field.h"
+#include "tests/reference/fixture_net.h"
 
 namespace zfvis {
 namespace {
 
 namespace fs = std::filesystem;
 const fs::path kDir = fs::path(ZFVIS_FIXTURES_DIR) / "deconv";
-
-// Builds a fixture network from index.json's layer list, with the script's weights.
-NetworkDef fixtureNet(const std::string& model, const nlohmann::json& spec) {
-  auto in = spec["input"];
-  NetBuilder b(model, Shape{in[0].get<int64_t>(), in[1].get<int64_t>(), in[2].get<int64_t>()});
-  for (const auto& l : spec["layers"]) {
-    const std::string name = l[0], kind = l[1];
-    const auto& p = l[2];
-    if (kind == "conv") {
-      int pad = p[3];
-      b.conv(name, p[0], p[1], p[2], Padding{pad, pad, pad, pad}, p[4]);
-    } else if (kind == "relu") {
-      b.relu(name);
-    } else if (kind == "lrn") {
-      b.lrn(name, p[0], p[1], p[2], p[3]);
-    } else if (kind == "maxpool") {
-      int pad = p[2];
-      b.maxPool(name, p[0], p[1], Padding{pad, pad, pad, pad}, p[3]);
-    } else if (kind == "gap") {
-      b.globalAvgPool(name);
-    } else if (kind == "flatten") {
-      b.flatten(name);
-    } else if (kind == "dense") {
-      b.dense(name, p[0]);
-    } else if (kind == "dropout") {
-      b.dropout(name);
-    } else if (kind == "softmax") {
-      b.softmax(name);
-    } else {
-      throw std::runtime_error("unknown kind " + kind);
-    }
-  }
-  NetworkDef def = b.build();
-  for (LayerSpec& l : def.layers) {
-    if (l.type != LayerType::Conv && l.type != LayerType::Dense) continue;
-    Tensor w = readNpy(kDir / (model + "." + l.name + ".weight.npy"));
-    Tensor bias = readNpy(kDir / (model + "." + l.name + ".bias.npy"));
-    EXPECT_EQ(w.shape(), l.weights.shape()) << l.name;
-    l.weights = std::move(w);
-    l.bias = std::move(bias);
-  }
-  return def;
-}
 
 double cosine(const Tensor& a, const Tensor& b) {
   double ab = 0, aa = 0, bb = 0;
@@ -89,11 +47,9 @@ class DeconvGolden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(DeconvGolden, MatchesPyTorchAutogradForEveryModeAndCase) {
   const std::string model = GetParam();
-  std::ifstream f(kDir / "index.json");
-  ASSERT_TRUE(f) << "missing " << (kDir / "index.json");
-  nlohmann::json index = nlohmann::json::parse(f);
+  nlohmann::json index = testing::readFixtureIndex(kDir);
   const auto& spec = index["models"][model];
-  NetworkDef def = fixtureNet(model, spec);
+  NetworkDef def = testing::fixtureNetwork(kDir, model, spec);
   auto net = CompiledNet::compile(std::make_shared<const NetworkDef>(def));
   Session session(net);
   Tensor input = readNpy(kDir / (model + ".input.npy"));

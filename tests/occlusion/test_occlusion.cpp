@@ -15,60 +15,13 @@
 #include "core/net_builder.h"
 #include "core/npy.h"
 #include "core/occlusion.h"
+#include "tests/reference/fixture_net.h"
 
 namespace zfvis {
 namespace {
 
 namespace fs = std::filesystem;
 const fs::path kDir = fs::path(ZFVIS_FIXTURES_DIR) / "occlusion";
-
-nlohmann::json fixtureIndex() {
-  std::ifstream f(kDir / "index.json");
-  if (!f) throw std::runtime_error("missing " + (kDir / "index.json").string());
-  return nlohmann::json::parse(f);
-}
-
-// Builds a fixture network from index.json's layer list, with the script's weights.
-NetworkDef fixtureNet(const std::string& model, const nlohmann::json& spec) {
-  auto in = spec["input"];
-  NetBuilder b(model, Shape{in[0].get<int64_t>(), in[1].get<int64_t>(), in[2].get<int64_t>()});
-  for (const auto& l : spec["layers"]) {
-    const std::string name = l[0], kind = l[1];
-    const auto& p = l[2];
-    if (kind == "conv") {
-      int pad = p[3];
-      b.conv(name, p[0], p[1], p[2], Padding{pad, pad, pad, pad}, p[4]);
-    } else if (kind == "relu") {
-      b.relu(name);
-    } else if (kind == "lrn") {
-      b.lrn(name, p[0], p[1], p[2], p[3]);
-    } else if (kind == "maxpool") {
-      int pad = p[2];
-      b.maxPool(name, p[0], p[1], Padding{pad, pad, pad, pad}, p[3]);
-    } else if (kind == "avgpool") {
-      b.avgPool(name, p[0], p[1]);
-    } else if (kind == "gap") {
-      b.globalAvgPool(name);
-    } else if (kind == "flatten") {
-      b.flatten(name);
-    } else if (kind == "dense") {
-      b.dense(name, p[0]);
-    } else if (kind == "softmax") {
-      b.softmax(name);
-    } else {
-      throw std::runtime_error("unknown kind " + kind);
-    }
-  }
-  NetworkDef def = b.build();
-  for (LayerSpec& l : def.layers) {
-    if (l.type != LayerType::Conv && l.type != LayerType::Dense) continue;
-    Tensor w = readNpy(kDir / (model + "." + l.name + ".weight.npy"));
-    EXPECT_EQ(w.shape(), l.weights.shape()) << l.name;
-    l.weights = std::move(w);
-    l.bias = readNpy(kDir / (model + "." + l.name + ".bias.npy"));
-  }
-  return def;
-}
 
 std::shared_ptr<const CompiledNet> compile(NetworkDef def) {
   return CompiledNet::compile(std::make_shared<const NetworkDef>(std::move(def)));
@@ -91,9 +44,9 @@ class OcclusionGolden : public ::testing::TestWithParam<std::tuple<std::string, 
 
 TEST_P(OcclusionGolden, MatchesPyTorchMapsLabelsAndFeatureTotals) {
   const auto& [model, windowed] = GetParam();
-  nlohmann::json index = fixtureIndex();
+  nlohmann::json index = testing::readFixtureIndex(kDir);
   const auto& spec = index["models"][model];
-  NetworkDef def = fixtureNet(model, spec);
+  NetworkDef def = testing::fixtureNetwork(kDir, model, spec);
   auto net = compile(def);
   Tensor input = readNpy(kDir / (model + ".input.npy"));
   int checked = 0;
