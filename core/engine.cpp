@@ -101,8 +101,9 @@ namespace {
 class PlanBuilder {
  public:
   PlanBuilder(const NetworkDef& def, const std::vector<Shape>& shapes, int batch, bool fuse,
-              const std::vector<size_t>& keep, const dnnl::engine& engine)
-      : m_def(def),
+              const std::vector<size_t>& keep, const dnnl::engine& engine, WeightCache& weights)
+      : m_weights(weights),
+        m_def(def),
         m_shapes(shapes),
         m_plan(std::make_shared<Plan>()),
         m_stream(engine),
@@ -179,8 +180,10 @@ class PlanBuilder {
   memory constant(const float* data, const memory::desc& plain, const memory::desc& want) {
     memory src(plain, m_plan->engine, const_cast<float*>(data));
     if (plain == want) return src;
+    if (memory cached = m_weights.find(data, want)) return cached;
     memory dst(want, m_plan->engine);
     reorderNow(m_stream, src, dst);
+    m_weights.entries.emplace_back(data, want, dst);
     return dst;
   }
   memory ownedConstant(const std::vector<float>& values, const memory::desc& md) {
@@ -468,6 +471,7 @@ class PlanBuilder {
     }
   }
 
+  WeightCache& m_weights;
   const NetworkDef& m_def;
   const std::vector<Shape>& m_shapes;
   std::shared_ptr<Plan> m_plan;
@@ -481,8 +485,8 @@ class PlanBuilder {
 
 std::shared_ptr<Plan> buildPlan(const NetworkDef& def, const std::vector<Shape>& shapes, int batch,
                                 bool fuse, const std::vector<size_t>& keep,
-                                const dnnl::engine& engine) {
-  return PlanBuilder(def, shapes, batch, fuse, keep, engine).build();
+                                const dnnl::engine& engine, WeightCache& weights) {
+  return PlanBuilder(def, shapes, batch, fuse, keep, engine, weights).build();
 }
 
 void executePlan(const Plan& plan, RunState& state, ProgressSink* progress) {
@@ -588,7 +592,8 @@ std::shared_ptr<const detail::Plan> CompiledNet::plan(int batch, bool fuse,
   auto it = m_cache->plans.find(key);
   if (it != m_cache->plans.end()) return it->second;
   setEngineThreads(m_options.threads);
-  auto p = detail::buildPlan(*m_def, m_shapes, batch, fuse, keep, m_cache->engine);
+  auto p =
+      detail::buildPlan(*m_def, m_shapes, batch, fuse, keep, m_cache->engine, m_cache->weights);
   m_cache->plans.emplace(key, p);
   return p;
 }
@@ -694,16 +699,22 @@ std::shared_ptr<const Activations> Session::run(const Tensor& input, const RunOp
                 ", expected N x " + def.input.shape.str());
   const int batch = static_cast<int>(in.shape()[0]);
   auto plan = m_net->plan(batch, !options.keepAll, options.keep);
+  // Reuse the buffers of an earlier run of the same plan when nobody holds its activations.
   std::shared_ptr<detail::RunState> state;
-  if (m_spare && m_spare.use_count() == 1 && m_spare->plan == plan.get()) {
-    state = std::move(m_spare);
-  } else {
+  for (auto& spare : m_spares)
+    if (spare.use_count() == 1 && spare->plan == plan.get()) {
+      state = spare;
+      break;
+    }
+  if (!state) {
     state = std::make_shared<detail::RunState>(*plan);
+    m_spares.push_back(state);
+    constexpr size_t kMaxSpares = 4;  // e.g. lean and keep-all runs at two batch sizes
+    if (m_spares.size() > kMaxSpares) m_spares.erase(m_spares.begin());
   }
   state->setInput(in.data());
   setEngineThreads(m_net->options().threads);
   detail::executePlan(*plan, *state, options.progress);
-  m_spare = state;
   return std::make_shared<Activations>(m_net, plan, std::move(state), std::move(in));
 }
 

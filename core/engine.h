@@ -128,7 +128,7 @@ class Session {
 
  private:
   std::shared_ptr<const CompiledNet> m_net;
-  std::shared_ptr<detail::RunState> m_spare;  // buffers of the previous run, reused when free
+  std::vector<std::shared_ptr<detail::RunState>> m_spares;  // run buffers, reused when free
 };
 
 }  // namespace zfvis

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -93,9 +94,24 @@ struct RunState {
   void setInput(float* data);
 };
 
-/// Builds a plan; `fuse` lets Conv/Dense absorb a following ReLU that is their only consumer.
+/// Reordered constant weights shared by every plan of a net (batch sizes and fusion policies
+/// often pick the same layouts).
+struct WeightCache {
+  std::vector<std::tuple<const float*, dnnl::memory::desc, dnnl::memory>> entries;
+  /// The memory for `data` in layout `want`, or an empty memory.
+  dnnl::memory find(const float* data, const dnnl::memory::desc& want) const {
+    for (const auto& [d, md, m] : entries)
+      if (d == data && md == want) return m;
+    return {};
+  }
+};
+
+/// Builds a plan; `fuse` lets Conv/Dense absorb a following ReLU that is their only consumer,
+/// except the layers in `keep`, whose own outputs stay available. Reordered weights are taken
+/// from and added to `weights` (the caller serialises access).
 std::shared_ptr<Plan> buildPlan(const NetworkDef& def, const std::vector<Shape>& shapes, int batch,
-                                bool fuse, const dnnl::engine& engine);
+                                bool fuse, const std::vector<size_t>& keep,
+                                const dnnl::engine& engine, WeightCache& weights);
 
 /// Runs a plan's steps on a state (the input handle must be set).
 void executePlan(const Plan& plan, RunState& state, ProgressSink* progress);
@@ -112,6 +128,7 @@ class PlanCache {
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<const Plan>> plans;  // by batch and fusion policy
   std::map<std::string, std::shared_ptr<void>> shared;       // CompiledNet::sharedState
+  WeightCache weights;  // reordered weights shared by the plans (guarded by mutex)
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
 };
 
