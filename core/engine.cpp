@@ -360,7 +360,6 @@ class PlanBuilder {
         m_plan->steps.push_back(std::move(s));
         info.in = src;
         info.out = dst;
-        info.poolPd = pd;
         break;
       }
       case LayerType::Dropout:

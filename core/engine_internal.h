@@ -67,7 +67,6 @@ struct LayerInfo {
   int in = -1;             // view of the (first) input as the primitive read it (after reorders)
   int workspace = -1;      // MaxPool: view of the switches
   bool fusedRelu = false;  // Conv/Dense whose ReLU ran inside it (out is then the ReLU output)
-  std::optional<dnnl::pooling_forward::primitive_desc> poolPd;  // MaxPool/AveragePool/GAP
 };
 
 /// Everything needed to run one batch size: primitives, constants and buffer layout.
