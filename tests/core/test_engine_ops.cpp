@@ -176,6 +176,21 @@ TEST(EngineOps, DenseOnFeatureMapsFlattensInChannelOrder) {
   checkAgainstReference(def, randomTensor({2, 3, 4, 5}, 7), "dense on 4-D");
 }
 
+// From 8 rows on, dense layers run on oneDNN's own (blocked) weight layout instead of the plain
+// one: check both sides of that switch, on 4-D and 2-D inputs, with and without bias and ReLU.
+TEST(EngineOps, DenseAtBatchSizesAcrossTheWeightLayoutSwitch) {
+  NetworkDef def = NetBuilder("fcbatch", {5, 6, 7})
+                       .conv("c", 9, 3, 1, {1, 1, 1, 1})
+                       .dense("fc1", 70)
+                       .relu("r1")
+                       .dense("fc2", 33, false)
+                       .softmax("prob")
+                       .build();
+  for (int batch : {1, 7, 8, 13, 32})
+    checkAgainstReference(def, randomTensor({batch, 5, 6, 7}, 70 + batch),
+                          "dense batch " + std::to_string(batch));
+}
+
 TEST(EngineOps, ConcatOfBlockedAndPlainBranches) {
   NetBuilder b("cat", {3, 12, 12});
   b.conv("a", 8, 3, 1, {1, 1, 1, 1}).relu("ra");
