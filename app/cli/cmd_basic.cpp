@@ -176,16 +176,13 @@ int runActivations(const ArgList& argv) {
       throw Error("layer '" + l.name + "' has output " + t.shape().str() +
                   ", which cannot be drawn as feature maps (use --npy)");
     cv::Mat img = renderActivationGrid(t, go);
-    writePng(*png, img,
-             {{"Software", "zfvis " ZFVIS_VERSION},
-              {"zfvis:model", def->name},
-              {"zfvis:untrained", def->untrained ? "true" : "false"},
-              {"zfvis:image", args.required("image")},
-              {"zfvis:layer", l.name},
-              {"zfvis:view", "activations"},
-              {"zfvis:colormap", std::string(colormapName(go.colormap))},
-              {"zfvis:normalization",
-               go.normalization == MapNormalization::PerMap ? "per-map" : "per-layer"}});
+    PngText text =
+        pictureText("activations", def->name, def->untrained, args.required("image"), l.name);
+    text.insert(text.end(),
+                {{"zfvis:colormap", std::string(colormapName(go.colormap))},
+                 {"zfvis:normalization",
+                  go.normalization == MapNormalization::PerMap ? "per-map" : "per-layer"}});
+    writePng(*png, img, text);
   }
   return 0;
 }

@@ -124,12 +124,9 @@ int runCompare(const ArgList& argv) {
     untrained = untrained || s.bank.untrained;
   }
   auto meta = [&](const std::string& view) {
-    return PngText{{"Software", "zfvis " ZFVIS_VERSION},
-                   {"zfvis:model", models},
-                   {"zfvis:untrained", untrained ? "true" : "false"},
-                   {"zfvis:layer", layers},
-                   {"zfvis:view", view},
-                   {"zfvis:normalization", std::string(filterNormalizationName(vo.normalization))}};
+    PngText text = pictureText(view, models, untrained, {}, layers);
+    text.push_back({"zfvis:normalization", std::string(filterNormalizationName(vo.normalization))});
+    return text;
   };
   if (auto png = args.value("png")) writePng(*png, renderCompareView(sides, vo), meta("compare"));
   if (auto png = args.value("spectrum-png")) {

@@ -99,17 +99,13 @@ int runDeconv(const ArgList& argv) {
     o.crop = !args.has("no-crop");
     cv::Mat img = top ? renderProjectionGrid(ps, view, spec.preprocess, names, o)
                       : renderProjectionView(ps[0], view, spec.preprocess, names, o);
-    writePng(*png, img,
-             {{"Software", "zfvis " ZFVIS_VERSION},
-              {"zfvis:model", def->name},
-              {"zfvis:untrained", def->untrained ? "true" : "false"},
-              {"zfvis:image", args.required("image")},
-              {"zfvis:layer", l.name},
-              {"zfvis:view", "projection"},
-              {"zfvis:mode", projectionModeName(mode)},
-              {"zfvis:lrn", lrn == LrnBackward::Pass ? "pass" : "gradient"},
-              {"zfvis:normalization", "symmetric, zero = mid-grey"},
-              {"zfvis:crop", o.crop ? "receptive field" : "none"}});
+    PngText text =
+        pictureText("projection", def->name, def->untrained, args.required("image"), l.name);
+    text.insert(text.end(), {{"zfvis:mode", projectionModeName(mode)},
+                             {"zfvis:lrn", lrn == LrnBackward::Pass ? "pass" : "gradient"},
+                             {"zfvis:normalization", "symmetric, zero = mid-grey"},
+                             {"zfvis:crop", o.crop ? "receptive field" : "none"}});
+    writePng(*png, img, text);
   }
   return 0;
 }

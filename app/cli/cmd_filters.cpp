@@ -113,16 +113,13 @@ int runFilters(const ArgList& argv) {
   if (auto npy = args.value("npy")) writeNpy(*npy, bank.weights);
   if (auto png = args.value("png")) {
     cv::Mat img = renderFilterGrid(bank.weights, go);
-    writePng(*png, img,
-             {{"Software", "zfvis " ZFVIS_VERSION},
-              {"zfvis:model", bank.model},
-              {"zfvis:source", bank.source},
-              {"zfvis:untrained", bank.untrained ? "true" : "false"},
-              {"zfvis:layer", bank.layer},
-              {"zfvis:view", "filters"},
-              {"zfvis:normalization", std::string(filterNormalizationName(go.normalization))},
-              {"zfvis:channels", channelsName(shown, go.inputChannel)},
-              {"zfvis:channel-order", std::string(channelOrderName(bank.channelOrder))}});
+    PngText text = pictureText("filters", bank.model, bank.untrained, {}, bank.layer);
+    text.insert(text.end(),
+                {{"zfvis:source", bank.source},
+                 {"zfvis:normalization", std::string(filterNormalizationName(go.normalization))},
+                 {"zfvis:channels", channelsName(shown, go.inputChannel)},
+                 {"zfvis:channel-order", std::string(channelOrderName(bank.channelOrder))}});
+    writePng(*png, img, text);
   }
   return 0;
 }

@@ -175,19 +175,15 @@ int runOcclusion(const ArgList& argv) {
     const cv::Mat view = input.shape()[1] == 1 || input.shape()[1] == 3
                              ? tensorToImage(input, spec.preprocess)
                              : cv::Mat();
-    PngText meta{{"Software", "zfvis " ZFVIS_VERSION},
-                 {"zfvis:model", def->name},
-                 {"zfvis:untrained", def->untrained ? "true" : "false"},
-                 {"zfvis:image", args.required("image")},
-                 {"zfvis:view", "occlusion"},
-                 {"zfvis:patch", std::to_string(r.patch)},
-                 {"zfvis:stride", std::to_string(r.stride)},
-                 {"zfvis:fill", std::to_string(r.fill)},
-                 {"zfvis:class", std::to_string(r.targetClass)},
-                 {"zfvis:class-name", classDisplayName(r.targetClass, classes)},
-                 {"zfvis:cells",
-                  "each placement painted on the stride x stride cell at its "
-                  "patch centre"}};
+    PngText meta = pictureText("occlusion", def->name, def->untrained, args.required("image"));
+    meta.insert(meta.end(), {{"zfvis:patch", std::to_string(r.patch)},
+                             {"zfvis:stride", std::to_string(r.stride)},
+                             {"zfvis:fill", std::to_string(r.fill)},
+                             {"zfvis:class", std::to_string(r.targetClass)},
+                             {"zfvis:class-name", classDisplayName(r.targetClass, classes)},
+                             {"zfvis:cells",
+                              "each placement painted on the stride x stride cell at its "
+                              "patch centre"}});
     auto with = [&](PngText extra) {
       PngText t = meta;
       t.insert(t.end(), extra.begin(), extra.end());

@@ -182,19 +182,13 @@ ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& 
   ExportResult result;
   std::vector<std::string> layerNames;
   for (const LayerSpec& l : def.layers) layerNames.push_back(l.name);
-  const PngText baseMeta{{"Software", "zfvis " ZFVIS_VERSION},
-                         {"zfvis:model", def.name},
-                         {"zfvis:source", def.source},
-                         {"zfvis:untrained", def.untrained ? "true" : "false"},
-                         {"zfvis:image", o.imageName}};
   auto add = [&](ExportedFile f) {
     page.files.push_back(f);
     return page.files.size() - 1;
   };
   auto addPng = [&](ExportedFile f, const cv::Mat& img, const PngText& extra) {
-    PngText t = baseMeta;
-    t.push_back({"zfvis:view", f.kind});
-    if (!f.layer.empty()) t.push_back({"zfvis:layer", f.layer});
+    PngText t = pictureText(f.kind, def.name, def.untrained, o.imageName, f.layer);
+    t.push_back({"zfvis:source", def.source});
     if (!f.mode.empty()) t.push_back({"zfvis:mode", f.mode});
     if (!f.normalization.empty()) t.push_back({"zfvis:normalization", f.normalization});
     t.insert(t.end(), extra.begin(), extra.end());

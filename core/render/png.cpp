@@ -92,4 +92,16 @@ PngText readPngText(const std::filesystem::path& path) {
   return out;
 }
 
+PngText pictureText(std::string_view view, std::string_view model, bool untrained,
+                    std::string_view image, std::string_view layer) {
+  PngText t{{"Software", "zfvis " ZFVIS_VERSION}, {"zfvis:view", std::string(view)}};
+  if (!model.empty()) {
+    t.push_back({"zfvis:model", std::string(model)});
+    t.push_back({"zfvis:untrained", untrained ? "true" : "false"});
+  }
+  if (!image.empty()) t.push_back({"zfvis:image", std::string(image)});
+  if (!layer.empty()) t.push_back({"zfvis:layer", std::string(layer)});
+  return t;
+}
+
 }  // namespace zfvis

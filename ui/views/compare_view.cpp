@@ -228,13 +228,9 @@ std::optional<ViewExport> CompareView::exportView() const {
     json["models"].push_back(j);
     if (i < 2) e.arrays.push_back({suffixes[i], b.weights});
   }
-  e.text = {{"Software", "zfvis " ZFVIS_VERSION},
-            {"zfvis:view", "compare"},
-            {"zfvis:model", models},
-            {"zfvis:untrained", untrained ? "true" : "false"},
-            {"zfvis:layer", layers},
-            {"zfvis:normalization",
-             std::string(filterNormalizationName(m_picture->options.normalization))}};
+  e.text = pictureText("compare", models, untrained, {}, layers);
+  e.text.push_back({"zfvis:normalization",
+                    std::string(filterNormalizationName(m_picture->options.normalization))});
   e.texts.push_back({"-stats.json", json.dump(2) + "\n"});
   e.stem = "compare-conv1";
   return e;

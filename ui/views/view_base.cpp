@@ -33,14 +33,11 @@ void ViewBase::showEvent(QShowEvent* event) {
 }
 
 PngText ViewBase::baseMetadata() const {
-  PngText t = {{"Software", "zfvis " ZFVIS_VERSION}, {"zfvis:view", viewId().toStdString()}};
-  if (const NetworkDef* def = m_state->def()) {
-    t.push_back({"zfvis:model", def->name});
-    t.push_back({"zfvis:untrained", def->untrained ? "true" : "false"});
-  }
-  if (!m_state->source().empty())
-    t.push_back({"zfvis:image", m_state->source().name.toStdString()});
-  return t;
+  const NetworkDef* def = m_state->def();
+  const std::string image =
+      m_state->source().empty() ? std::string() : m_state->source().name.toStdString();
+  return pictureText(viewId().toStdString(), def ? def->name : std::string(), def && def->untrained,
+                     image);
 }
 
 }  // namespace zfvis::ui
