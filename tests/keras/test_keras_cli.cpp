@@ -2,15 +2,12 @@
 // lists the imported layers, and --weights that do not fit exit 1 with one line.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "tests/keras/keras_test_util.h"
+#include "tests/reference/cli_runner.h"
 
 namespace zfvis {
 namespace {
@@ -18,31 +15,8 @@ namespace {
 using kerastest::fixture;
 using kerastest::TempDir;
 
-struct CliResult {
-  int code = -1;
-  std::string out, err;
-};
-
-CliResult runCli(const std::string& args, const TempDir& dir) {
-  const std::string errFile = dir.path("stderr.txt");
-  std::string cmd = std::string(ZFVIS_CLI) + " " + args + " 2>" + errFile;
-  CliResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = kerastest::readBytes(errFile);
-  return r;
-}
-
-size_t lines(const std::string& s) {
-  size_t n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
+using testing::CliResult;
+using testing::runCli;
 
 struct Case {
   const char* model;
@@ -57,8 +31,7 @@ TEST(KerasCli, PredictMatchesReferenceForEveryFixture) {
         Case{"keras_mixed", "input_32x40.npy"}, Case{"keras_cf", "input_20x24.npy"}}) {
     const std::string out = dir.path(std::string(c.model) + ".npy");
     CliResult r = runCli("predict --model " + fixture(std::string(c.model) + ".h5") + " --image " +
-                             fixture(c.input) + " --npy " + out,
-                         dir);
+                         fixture(c.input) + " --npy " + out);
     ASSERT_EQ(r.code, 0) << c.model << ": " << r.err;
     Tensor got = readNpy(out);
     Tensor expected = readNpy(fixture(std::string(c.model) + "_expected.npy"));
@@ -68,8 +41,7 @@ TEST(KerasCli, PredictMatchesReferenceForEveryFixture) {
 }
 
 TEST(KerasCli, LayersJsonListsImportedLayers) {
-  TempDir dir;
-  CliResult r = runCli("layers --model " + fixture("keras_zfnet.h5") + " --json", dir);
+  CliResult r = runCli("layers --model " + fixture("keras_zfnet.h5") + " --json");
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   ASSERT_TRUE(j.is_array());
@@ -82,11 +54,9 @@ TEST(KerasCli, LayersJsonListsImportedLayers) {
 }
 
 TEST(KerasCli, WeightsThatDoNotFitExitOneWithOneLine) {
-  TempDir dir;
-  CliResult r =
-      runCli("summary --model alexnet --weights " + fixture("keras_alexnet_weights.h5"), dir);
+  CliResult r = runCli("summary --model alexnet --weights " + fixture("keras_alexnet_weights.h5"));
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_EQ(r.errLines(), 1u) << r.err;
   EXPECT_NE(r.err.find(fixture("keras_alexnet_weights.h5")), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("layer 'conv2d' kernel has shape 11x11x3x8 (HWIO), built-in layer "
                        "'conv1' expects 11x11x3x96"),
@@ -103,9 +73,9 @@ TEST(KerasCli, BadFilesExitOneWithOneLine) {
   for (const std::string& model :
        {dir.path("bad.h5"), dir.path("cut.h5"), fixture("keras_alexnet_weights.h5"),
         fixture("keras_absurd_dims.h5"), fixture("keras_unsupported_layer.h5")}) {
-    CliResult r = runCli("summary --model " + model, dir);
+    CliResult r = runCli("summary --model " + model);
     EXPECT_EQ(r.code, 1) << model;
-    EXPECT_EQ(lines(r.err), 1u) << r.err;
+    EXPECT_EQ(r.errLines(), 1u) << r.err;
     EXPECT_NE(r.err.find(model), std::string::npos) << r.err;
   }
 }
