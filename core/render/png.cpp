@@ -104,4 +104,10 @@ PngText pictureText(std::string_view view, std::string_view model, bool untraine
   return t;
 }
 
+std::string pngTextValue(const PngText& text, std::string_view key) {
+  for (const auto& [k, v] : text)
+    if (k == key) return v;
+  return {};
+}
+
 }  // namespace zfvis

@@ -23,5 +23,7 @@ PngText pictureText(std::string_view view, std::string_view model, bool untraine
                     std::string_view image = {}, std::string_view layer = {});
 /// Reads the tEXt chunks of a PNG file (tests, export checks).
 PngText readPngText(const std::filesystem::path& path);
+/// The value of the first chunk called `key`; empty when there is none.
+std::string pngTextValue(const PngText& text, std::string_view key);
 
 }  // namespace zfvis

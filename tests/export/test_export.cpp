@@ -45,12 +45,6 @@ Tensor pseudoInput() {
   return t;
 }
 
-std::string textOf(const PngText& t, const std::string& key) {
-  for (const auto& [k, v] : t)
-    if (k == key) return v;
-  return "";
-}
-
 // Every file below `dir`, relative, '/'-separated.
 std::set<std::string> filesUnder(const fs::path& dir) {
   std::set<std::string> out;
@@ -194,14 +188,14 @@ TEST_F(Export, EveryPngCarriesModelLayerViewAndNormalisation) {
   for (const ExportedFile& f : r.files) {
     if (!f.path.ends_with(".png")) continue;
     PngText t = readPngText(r.dir / f.path);
-    EXPECT_EQ(textOf(t, "zfvis:model"), "small/alex") << f.path;
-    EXPECT_EQ(textOf(t, "zfvis:untrained"), "true") << f.path;
-    EXPECT_EQ(textOf(t, "zfvis:view"), f.kind) << f.path;
-    EXPECT_EQ(textOf(t, "zfvis:layer"), f.layer) << f.path;
-    EXPECT_EQ(textOf(t, "zfvis:normalization"), f.normalization) << f.path;
-    EXPECT_EQ(textOf(t, "zfvis:image"), "pseudo.npy") << f.path;
+    EXPECT_EQ(pngTextValue(t, "zfvis:model"), "small/alex") << f.path;
+    EXPECT_EQ(pngTextValue(t, "zfvis:untrained"), "true") << f.path;
+    EXPECT_EQ(pngTextValue(t, "zfvis:view"), f.kind) << f.path;
+    EXPECT_EQ(pngTextValue(t, "zfvis:layer"), f.layer) << f.path;
+    EXPECT_EQ(pngTextValue(t, "zfvis:normalization"), f.normalization) << f.path;
+    EXPECT_EQ(pngTextValue(t, "zfvis:image"), "pseudo.npy") << f.path;
     if (f.kind == "projections") {
-      EXPECT_EQ(textOf(t, "zfvis:mode"), "deconvnet") << f.path;
+      EXPECT_EQ(pngTextValue(t, "zfvis:mode"), "deconvnet") << f.path;
     }
     ++checked;
   }

@@ -13,6 +13,8 @@
 #include <iterator>
 #include <string>
 
+#include <gtest/gtest.h>
+
 namespace zfvis::testing {
 
 /// What a zfvis-cli run printed and returned.
@@ -43,6 +45,23 @@ inline CliResult runCli(const std::string& cli, const std::string& args) {
   std::filesystem::remove(errFile);
   return r;
 }
+
+/// A fixture with a fresh folder per test for what the CLI writes; removed afterwards.
+class CliOutputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    m_dir = std::filesystem::temp_directory_path() / ("zfvis-" + std::to_string(::getpid()) + "-" +
+                                                      info->test_suite_name() + "-" + info->name());
+    std::filesystem::remove_all(m_dir);
+    std::filesystem::create_directories(m_dir);
+  }
+  void TearDown() override { std::filesystem::remove_all(m_dir); }
+  /// A file in this test's folder.
+  std::string path(const std::string& name) const { return (m_dir / name).string(); }
+
+  std::filesystem::path m_dir;
+};
 
 #ifdef ZFVIS_CLI
 /// Runs the zfvis-cli built with the tests.

@@ -25,26 +25,9 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-std::string textOf(const PngText& text, const std::string& key) {
-  for (const auto& [k, v] : text)
-    if (k == key) return v;
-  return "<missing " + key + ">";
-}
-
-class FiltersCli : public ::testing::Test {
+class FiltersCli : public testing::CliOutputTest {
  protected:
-  void SetUp() override {
-    m_dir = fs::temp_directory_path() /
-            ("zfvis-filters-cli-" +
-             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::create_directories(m_dir);
-  }
-  void TearDown() override { fs::remove_all(m_dir); }
-
   testing::CliResult run(const std::string& args) { return testing::runCli(args); }
-  std::string path(const std::string& name) const { return (m_dir / name).string(); }
-
-  fs::path m_dir;
 };
 
 TEST_F(FiltersCli, NpyEqualsTheModelsWeightsExactly) {
@@ -72,16 +55,16 @@ TEST_F(FiltersCli, PngCarriesGeometryAndMetadata) {
   EXPECT_EQ(img.cols, 1 + 12 * 36);
   EXPECT_EQ(img.rows, 1 + 8 * (35 + 5 + 1));
   PngText t = readPngText(path("f.png"));
-  EXPECT_EQ(textOf(t, "zfvis:model"), "zfnet-paper");
-  EXPECT_EQ(textOf(t, "zfvis:layer"), "conv1");
-  EXPECT_EQ(textOf(t, "zfvis:view"), "filters");
-  EXPECT_EQ(textOf(t, "zfvis:normalization"), "rms");
-  EXPECT_EQ(textOf(t, "zfvis:untrained"), "true");
-  EXPECT_EQ(textOf(t, "zfvis:channel-order"), "bgr");
-  EXPECT_EQ(textOf(t, "zfvis:channels"), "rgb");
+  EXPECT_EQ(pngTextValue(t, "zfvis:model"), "zfnet-paper");
+  EXPECT_EQ(pngTextValue(t, "zfvis:layer"), "conv1");
+  EXPECT_EQ(pngTextValue(t, "zfvis:view"), "filters");
+  EXPECT_EQ(pngTextValue(t, "zfvis:normalization"), "rms");
+  EXPECT_EQ(pngTextValue(t, "zfvis:untrained"), "true");
+  EXPECT_EQ(pngTextValue(t, "zfvis:channel-order"), "bgr");
+  EXPECT_EQ(pngTextValue(t, "zfvis:channels"), "rgb");
   r = run("filters --model caffe-alexnet --layer conv2 --mean --png " + path("m.png"));
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(textOf(readPngText(path("m.png")), "zfvis:channels"), "mean");
+  EXPECT_EQ(pngTextValue(readPngText(path("m.png")), "zfvis:channels"), "mean");
 }
 
 TEST_F(FiltersCli, NonConvLayerIsRuntimeErrorOnOneLine) {
@@ -120,7 +103,7 @@ TEST_F(FiltersCli, NpyFilterBankInput) {
   ASSERT_EQ(r.code, 0) << r.err;
   Tensor back = readNpy(path("back.npy"));
   EXPECT_EQ(std::memcmp(back.data(), bank.data(), sizeof(float) * bank.numel()), 0);
-  EXPECT_EQ(textOf(readPngText(path("b.png")), "zfvis:untrained"), "false");
+  EXPECT_EQ(pngTextValue(readPngText(path("b.png")), "zfvis:untrained"), "false");
   // Not a filter bank: one line naming the file.
   writeNpy(path("vec.npy"), Tensor(Shape{10, 10}));
   r = run("filters --model " + path("vec.npy") + " --png " + path("v.png"));
@@ -171,11 +154,11 @@ TEST_F(FiltersCli, CompareWritesJsonPngAndSpectrum) {
   EXPECT_EQ(j["definitions"]["dead_fraction_of_median"], 0.1);
   EXPECT_TRUE(j["definitions"].contains("bands"));
   PngText t = readPngText(path("c.png"));
-  EXPECT_EQ(textOf(t, "zfvis:view"), "compare");
-  EXPECT_EQ(textOf(t, "zfvis:model"), "caffe-alexnet; boards");
-  EXPECT_EQ(textOf(t, "zfvis:untrained"), "true");
-  EXPECT_EQ(textOf(t, "zfvis:normalization"), "per-layer");
-  EXPECT_EQ(textOf(readPngText(path("s.png")), "zfvis:view"), "compare-spectrum");
+  EXPECT_EQ(pngTextValue(t, "zfvis:view"), "compare");
+  EXPECT_EQ(pngTextValue(t, "zfvis:model"), "caffe-alexnet; boards");
+  EXPECT_EQ(pngTextValue(t, "zfvis:untrained"), "true");
+  EXPECT_EQ(pngTextValue(t, "zfvis:normalization"), "per-layer");
+  EXPECT_EQ(pngTextValue(readPngText(path("s.png")), "zfvis:view"), "compare-spectrum");
   EXPECT_FALSE(cv::imread(path("c.png")).empty());
 }
 

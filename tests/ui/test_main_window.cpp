@@ -255,11 +255,7 @@ class MainWindowTest : public QObject {
     const QImage written(png);
     QCOMPARE(written.size(), activations()->picture()->image.size());
     const PngText text = readPngText(toPath(png));
-    auto value = [&](const std::string& key) {
-      for (const auto& [k, v] : text)
-        if (k == key) return v;
-      return std::string();
-    };
+    auto value = [&](const std::string& key) { return pngTextValue(text, key); };
     QCOMPARE(value("zfvis:view"), std::string("activations"));
     QCOMPARE(value("zfvis:model"), std::string("nin"));
     QCOMPARE(value("zfvis:untrained"), std::string("true"));

@@ -35,11 +35,6 @@ bool sameTensor(const Tensor& a, const Tensor& b) {
   return a.shape() == b.shape() && std::equal(a.data(), a.data() + a.numel(), b.data());
 }
 
-std::string pngValue(const PngText& text, const std::string& key) {
-  for (const auto& [k, v] : text)
-    if (k == key) return v;
-  return {};
-}
 }  // namespace
 
 class Views : public QObject {
@@ -123,7 +118,7 @@ class Views : public QObject {
     const QString png = m_tmp.filePath("filters.png");
     m_window->exportViewTo(png);
     waitIdle();
-    QCOMPARE(pngValue(readPngText(toPath(png)), "zfvis:layer"), std::string("conv1"));
+    QCOMPARE(pngTextValue(readPngText(toPath(png)), "zfvis:layer"), std::string("conv1"));
     QVERIFY(sameTensor(readNpy(toPath(m_tmp.filePath("filters.npy"))), conv1.weights));
   }
 
@@ -229,8 +224,8 @@ class Views : public QObject {
     m_window->exportViewTo(png);
     waitIdle();
     const PngText text = readPngText(toPath(png));
-    QCOMPARE(pngValue(text, "zfvis:mode"), std::string("deconvnet"));
-    QCOMPARE(pngValue(text, "zfvis:channel"), std::string("3"));
+    QCOMPARE(pngTextValue(text, "zfvis:mode"), std::string("deconvnet"));
+    QCOMPARE(pngTextValue(text, "zfvis:channel"), std::string("3"));
     QVERIFY(sameTensor(readNpy(toPath(m_tmp.filePath("projection.npy"))),
                        view->picture()->projection.image));
     QCOMPARE(readNpy(toPath(m_tmp.filePath("projection-top.npy"))).shape()[0],
