@@ -22,7 +22,8 @@ import os
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+from fixture_nets import as_float32_double, build_params, forward, save_params_and_input
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "deconv")
 MODE = {"deconvnet": 0, "guided": 1, "saliency": 2}
@@ -96,67 +97,6 @@ MODELS = {
 }
 
 
-def build_params(spec, gen):
-    params = {}
-    c, h, w = spec["input"]
-    shape = (c, h, w)
-    for name, kind, p in spec["layers"]:
-        if kind == "conv":
-            out, k, s, pad, groups = p
-            fan_in = shape[0] // groups * k * k
-            params[name] = (torch.randn(out, shape[0] // groups, k, k, generator=gen) * (2.0 / fan_in) ** 0.5,
-                            torch.randn(out, generator=gen) * 0.1)
-            hh = (shape[1] + 2 * pad - k) // s + 1
-            shape = (out, hh, (shape[2] + 2 * pad - k) // s + 1)
-        elif kind == "maxpool":
-            k, s, pad, ceil = p
-            t = F.max_pool2d(torch.zeros(1, *shape), k, s, pad, ceil_mode=ceil)
-            shape = tuple(t.shape[1:])
-        elif kind == "gap":
-            shape = (shape[0], 1, 1)
-        elif kind == "flatten":
-            shape = (int(np.prod(shape)),)
-        elif kind == "dense":
-            (units,) = p
-            params[name] = (torch.randn(units, shape[0], generator=gen) * (2.0 / shape[0]) ** 0.5,
-                            torch.randn(units, generator=gen) * 0.1)
-            shape = (units,)
-    return params
-
-
-def forward(spec, params, x, mode):
-    outs = {}
-    for name, kind, p in spec["layers"]:
-        if kind == "conv":
-            out, k, s, pad, groups = p
-            wt, b = params[name]
-            x = F.conv2d(x, wt, b, stride=s, padding=pad, groups=groups)
-        elif kind == "relu":
-            x = Relu.apply(x, mode)
-        elif kind == "lrn":
-            size, alpha, beta, kk = p
-            x = F.local_response_norm(x, size, alpha, beta, kk)
-        elif kind == "maxpool":
-            k, s, pad, ceil = p
-            x = F.max_pool2d(x, k, s, pad, ceil_mode=ceil)
-        elif kind == "gap":
-            x = x.mean(dim=(2, 3), keepdim=True)
-        elif kind == "flatten":
-            x = x.reshape(x.shape[0], -1)
-        elif kind == "dense":
-            wt, b = params[name]
-            x = F.linear(x, wt, b)
-        elif kind == "dropout":
-            pass
-        elif kind == "softmax":
-            # The projection passes the softmax unchanged: keep the scores in the graph and
-            # record the probabilities alongside.
-            outs[name + "#scores"] = x
-            x = F.softmax(x, dim=1)
-        outs[name] = x
-    return outs
-
-
 def main():
     os.makedirs(OUT, exist_ok=True)
     index = {"models": {}}
@@ -165,19 +105,15 @@ def main():
         gen = torch.Generator().manual_seed(1234)
         params = build_params(spec, gen)
         x0 = torch.randn(1, *spec["input"], generator=gen) * 40.0
-        np.save(os.path.join(OUT, f"{model}.input.npy"), x0.numpy().astype(np.float32))
-        for name, (wt, b) in params.items():
-            np.save(os.path.join(OUT, f"{model}.{name}.weight.npy"), wt.numpy().astype(np.float32))
-            np.save(os.path.join(OUT, f"{model}.{name}.bias.npy"), b.numpy().astype(np.float32))
-        # Use the float32-rounded parameters and input for the goldens, like the C++ side.
-        params = {k: (torch.from_numpy(w.numpy().astype(np.float32)).double(),
-                      torch.from_numpy(b.numpy().astype(np.float32)).double()) for k, (w, b) in params.items()}
-        x0 = torch.from_numpy(x0.numpy().astype(np.float32)).double()
+        save_params_and_input(OUT, model, params, x0)
+        # The goldens use the float32-rounded parameters and input, like the C++ side; the
+        # projection passes a softmax unchanged, so a softmax layer is seeded at its scores.
+        params, x0 = as_float32_double(params, x0)
         cases = []
         for layer, channel in spec["cases"]:
             for mode in MODE:
                 x = x0.clone().requires_grad_(True)
-                outs = forward(spec, params, x, mode)
+                outs = forward(spec, params, x, lambda t: Relu.apply(t, mode))
                 act = outs[layer].detach()
                 if channel is None:  # default: the channel holding the layer's largest activation
                     flat = act[0].reshape(act.shape[1], -1)

@@ -22,6 +22,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from fixture_nets import as_float32_double, build_params, forward, save_params_and_input
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
                    "occlusion")
 
@@ -63,67 +65,12 @@ MODELS = {
 }
 
 
-def build_params(spec, gen):
-    params = {}
-    shape = spec["input"]
-    dense_scale = spec["output_scale"]
-    for name, kind, p in spec["layers"]:
-        if kind == "conv":
-            out, k, s, pad, groups = p
-            fan_in = shape[0] // groups * k * k
-            params[name] = (torch.randn(out, shape[0] // groups, k, k, generator=gen) * (2.0 / fan_in) ** 0.5,
-                            torch.randn(out, generator=gen) * 0.1)
-            shape = (out, (shape[1] + 2 * pad - k) // s + 1, (shape[2] + 2 * pad - k) // s + 1)
-        elif kind == "maxpool":
-            k, s, pad, ceil = p
-            shape = tuple(F.max_pool2d(torch.zeros(1, *shape), k, s, pad, ceil_mode=ceil).shape[1:])
-        elif kind == "avgpool":
-            k, s = p
-            shape = tuple(F.avg_pool2d(torch.zeros(1, *shape), k, s).shape[1:])
-        elif kind == "gap":
-            shape = (shape[0], 1, 1)
-        elif kind == "flatten":
-            shape = (int(np.prod(shape)),)
-        elif kind == "dense":
-            (units,) = p
-            params[name] = (torch.randn(units, shape[0], generator=gen) * (2.0 / shape[0]) ** 0.5,
-                            torch.randn(units, generator=gen) * 0.1)
-            shape = (units,)
+def build_scaled_params(spec, gen):
+    params = build_params(spec, gen)
     # Scale the last layer with weights so the classes compete (labels change under occlusion).
     last = [n for n, k, _ in spec["layers"] if k in ("conv", "dense")][-1]
-    params[last] = (params[last][0] * dense_scale, params[last][1])
+    params[last] = (params[last][0] * spec["output_scale"], params[last][1])
     return params
-
-
-def forward(spec, params, x):
-    outs = {}
-    for name, kind, p in spec["layers"]:
-        if kind == "conv":
-            out, k, s, pad, groups = p
-            wt, b = params[name]
-            x = F.conv2d(x, wt, b, stride=s, padding=pad, groups=groups)
-        elif kind == "relu":
-            x = F.relu(x)
-        elif kind == "lrn":
-            size, alpha, beta, kk = p
-            x = F.local_response_norm(x, size, alpha, beta, kk)
-        elif kind == "maxpool":
-            k, s, pad, ceil = p
-            x = F.max_pool2d(x, k, s, pad, ceil_mode=ceil)
-        elif kind == "avgpool":
-            k, s = p
-            x = F.avg_pool2d(x, k, s)
-        elif kind == "gap":
-            x = x.mean(dim=(2, 3), keepdim=True)
-        elif kind == "flatten":
-            x = x.reshape(x.shape[0], -1)
-        elif kind == "dense":
-            wt, b = params[name]
-            x = F.linear(x, wt, b)
-        elif kind == "softmax":
-            x = F.softmax(x, dim=1)
-        outs[name] = x
-    return outs
 
 
 def probabilities(spec, out):
@@ -158,17 +105,11 @@ def main():
     torch.set_default_dtype(torch.float64)  # goldens in double precision
     for model, spec in MODELS.items():
         gen = torch.Generator().manual_seed(4321)
-        params = build_params(spec, gen)
+        params = build_scaled_params(spec, gen)
         x0 = torch.randn(1, *spec["input"], generator=gen)
-        np.save(os.path.join(OUT, f"{model}.input.npy"), x0.numpy().astype(np.float32))
-        for name, (wt, b) in params.items():
-            np.save(os.path.join(OUT, f"{model}.{name}.weight.npy"), wt.numpy().astype(np.float32))
-            np.save(os.path.join(OUT, f"{model}.{name}.bias.npy"), b.numpy().astype(np.float32))
+        save_params_and_input(OUT, model, params, x0)
         # The goldens use the float32-rounded parameters and input, like the C++ side.
-        params = {k: (torch.from_numpy(w.numpy().astype(np.float32)).double(),
-                      torch.from_numpy(b.numpy().astype(np.float32)).double())
-                  for k, (w, b) in params.items()}
-        x0 = torch.from_numpy(x0.numpy().astype(np.float32)).double()
+        params, x0 = as_float32_double(params, x0)
         base = probabilities(spec, forward(spec, params, x0)[spec["layers"][-1][0]])[0]
         base_class = int(base.argmax())
         cases = []
