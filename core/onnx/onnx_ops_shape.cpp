@@ -32,6 +32,13 @@ void convertRelu(NodeView& n) {
 }
 
 void convertIdentity(NodeView& n) {
+  // PyTorch's exporter puts Identity nodes on initializers that several nodes share (or that it
+  // deduplicated): the output is the same constant under another name.
+  if (n.isConstant(0)) {
+    n.requireOnlyFirstOutput();
+    n.ctx().addConstant(n.node().output(0), n.ctx().constant(n.inputName(0)));
+    return;
+  }
   unary(n, LayerType::Identity);
 }
 

@@ -384,6 +384,28 @@ TEST(OnnxImport, ConstantNodesFeedReshapeShapesAndConvWeights) {
   EXPECT_LE(relativeError(runEngine(def, x), expected), kTolerance);
 }
 
+TEST(OnnxImport, IdentityOfAnInitializerIsTheSameConstant) {
+  // PyTorch's exporter (torchvision's ResNet, VGG, SqueezeNet, GoogLeNet) shares initializers
+  // through Identity nodes: conv weights and a bias arrive under the Identity's output name.
+  const Tensor w = randomTensor(Shape{2, 1, 3, 3}, 41);
+  const Tensor bias = randomTensor(Shape{2}, 42);
+  OnnxModelBuilder b(11);
+  b.input("x", {1, 1, 5, 5}).output("y").initializer("W", w).initializer("B", bias);
+  b.node("Identity", {"W"}, {"W_shared"});
+  b.node("Identity", {"B"}, {"B_shared"});
+  b.node("Conv", {"x", "W_shared", "B_shared"}, {"c"}, "conv");
+  b.node("Identity", {"c"}, {"y"}, "id");  // an Identity of a computed value stays a layer
+  NetworkDef def = import(b);
+  ASSERT_EQ(def.layers.size(), 2u);
+  EXPECT_EQ(def.layers[0].type, LayerType::Conv);
+  EXPECT_EQ(def.layers[1].type, LayerType::Identity);
+  ConvParams p;
+  p.outChannels = 2;
+  p.kernelH = p.kernelW = 3;
+  const Tensor x = randomTensor(Shape{1, 1, 5, 5}, 43);
+  EXPECT_LE(relativeError(runEngine(def, x), ref::conv2d(x, w, bias, p)), kTolerance);
+}
+
 // ---- Dropout, pooling, LRN ------------------------------------------------------------------
 
 TEST(OnnxImport, DropoutInEveryOpsetFormIsIdentity) {
