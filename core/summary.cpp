@@ -1,5 +1,6 @@
 #include "core/summary.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace zfvis {
@@ -33,11 +34,16 @@ std::string modelDescription(const NetworkDef& def) {
 
 std::string modelSummaryText(const NetworkDef& def) {
   const std::vector<Shape> shapes = def.outputShapes();
-  const std::string rule(78, '_'), heavy(78, '=');
+  // Keras' column widths, widened to fit the longest "name (type)" (ONNX node names can be long).
+  size_t nameWidth = 34;
+  for (const LayerSpec& l : def.layers)
+    nameWidth = std::max(nameWidth, l.name.size() + onnxOpName(l.type).size() + 4);
+  nameWidth = std::max(nameWidth, def.input.name.size() + 9);
+  const std::string rule(44 + nameWidth, '_'), heavy(44 + nameWidth, '=');
   std::string out;
   auto line = [&](const std::string& s) { out += s + "\n"; };
   auto row = [&](const std::string& name, const std::string& shape, const std::string& params) {
-    line(" " + pad(name, 34) + pad(shape, 28) + params);
+    line(" " + pad(name, nameWidth) + pad(shape, 28) + params);
   };
   line("Model: \"" + def.name + "\"  " + modelDescription(def));
   if (def.untrained) line("UNTRAINED: built-in architecture with He-normal weights (seed 0)");

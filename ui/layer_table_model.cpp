@@ -1,5 +1,7 @@
 #include "ui/layer_table_model.h"
 
+#include "core/summary.h"
+
 namespace zfvis::ui {
 
 LayerTableModel::LayerTableModel(QObject* parent) : QAbstractTableModel(parent) {}
@@ -78,9 +80,7 @@ QString compactShape(const Shape& shape) {
 }
 
 QString withThousands(int64_t value) {
-  std::string s = std::to_string(value < 0 ? -value : value);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(size_t(i), ",");
-  return QString::fromStdString((value < 0 ? "-" : "") + s);
+  return QString::fromStdString(thousandsSeparated(value));
 }
 
 }  // namespace zfvis::ui

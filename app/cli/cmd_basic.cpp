@@ -76,12 +76,15 @@ int runLayers(const ArgList& argv) {
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  std::printf("%5s  %-24s %-20s %-20s %s\n", "index", "name", "type", "output shape", "params");
+  int nameWidth = 24;  // as wide as the longest name, so long ONNX node names stay in columns
+  for (const LayerSpec& l : def->layers) nameWidth = std::max(nameWidth, int(l.name.size()));
+  std::printf("%5s  %-*s %-20s %-20s %s\n", "index", nameWidth, "name", "type", "output shape",
+              "params");
   for (size_t i = 0; i < def->layers.size(); ++i) {
     const LayerSpec& l = def->layers[i];
-    std::printf("%5zu  %-24s %-20s %-20s %s\n", i, l.name.c_str(),
+    std::printf("%5zu  %-*s %-20s %-20s %s\n", i, nameWidth, l.name.c_str(),
                 std::string(onnxOpName(l.type)).c_str(), shapes[i].str().c_str(),
-                withThousands(l.paramCount()).c_str());
+                thousandsSeparated(l.paramCount()).c_str());
   }
   return 0;
 }

@@ -51,10 +51,4 @@ std::string describeModel(const NetworkDef& def) {
   return s + ")";
 }
 
-std::string withThousands(int64_t v) {
-  std::string s = std::to_string(v < 0 ? -v : v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return (v < 0 ? "-" : "") + s;
-}
-
 }  // namespace zfvis::cli

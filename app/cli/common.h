@@ -28,7 +28,5 @@ Tensor openInput(const Args& args, const NetworkDef& def);
 size_t resolveLayerArg(const Args& args, const NetworkDef& def);
 /// "caffe-alexnet (built-in, untrained: He-normal weights)" / "model.onnx".
 std::string describeModel(const NetworkDef& def);
-/// "1,234,567".
-std::string withThousands(int64_t v);
 
 }  // namespace zfvis::cli
