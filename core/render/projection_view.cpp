@@ -32,13 +32,23 @@ cv::Mat toBgr(const cv::Mat& m) {
   return out;
 }
 
-std::string caption(const Projection& p, const std::vector<std::string>& layerNames) {
-  char buf[160];
+// "<layer> #<channel> (<y>,<x>) <activation>", the layer name shortened from the left ("...")
+// until the text fits `width` pixels: long ONNX node names must not hide the channel.
+std::string caption(const Projection& p, const std::vector<std::string>& layerNames, int width,
+                    double fontScale) {
+  char unit[96];
+  std::snprintf(unit, sizeof unit, "#%d (%d,%d) %.3g", p.channel, p.position.y, p.position.x,
+                double(p.activation));
   const std::string name =
       p.layer < layerNames.size() ? layerNames[p.layer] : std::to_string(p.layer);
-  std::snprintf(buf, sizeof buf, "%s #%d (%d,%d) %.3g", name.c_str(), p.channel, p.position.y,
-                p.position.x, double(p.activation));
-  return buf;
+  auto fits = [&](const std::string& text) {
+    int baseline = 0;
+    return cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, fontScale, 1, &baseline).width <= width;
+  };
+  std::string text = name + " " + unit;
+  for (size_t cut = 1; !fits(text) && cut < name.size(); ++cut)
+    text = "..." + name.substr(cut) + " " + unit;
+  return fits(text) ? text : std::string(unit);
 }
 
 }  // namespace
@@ -87,9 +97,11 @@ cv::Mat renderProjectionView(const Projection& p, const cv::Mat& input, Preproce
   cv::Mat out(proj.rows + captionHeight, std::max(width, 1), CV_8UC3, cv::Scalar(32, 32, 32));
   proj.copyTo(out(cv::Rect(0, 0, proj.cols, proj.rows)));
   if (!patch.empty()) patch.copyTo(out(cv::Rect(proj.cols + gap, 0, patch.cols, patch.rows)));
-  if (o.captions)
-    cv::putText(out, caption(p, layerNames), cv::Point(3, proj.rows + 13), cv::FONT_HERSHEY_SIMPLEX,
-                0.4, cv::Scalar(230, 230, 230), 1, cv::LINE_AA);
+  if (o.captions) {
+    const double fontScale = 0.4;
+    cv::putText(out, caption(p, layerNames, out.cols - 6, fontScale), cv::Point(3, proj.rows + 13),
+                cv::FONT_HERSHEY_SIMPLEX, fontScale, cv::Scalar(230, 230, 230), 1, cv::LINE_AA);
+  }
   return out;
 }
 
