@@ -3,6 +3,7 @@
 #include <memory>
 
 #include <QApplication>
+#include <QDir>
 #include <QThread>
 
 #include "core/engine.h"
@@ -10,6 +11,17 @@
 #include "ui/launch_options.h"
 #include "ui/main_window.h"
 #include "ui/screenshot.h"
+
+namespace {
+
+// The sample photos: installed next to bin/ (share/zfvis/images), else the source tree's.
+QString samplesDir() {
+  const QDir installed(QCoreApplication::applicationDirPath() + "/../share/zfvis/images");
+  if (installed.exists()) return installed.canonicalPath();
+  return QStringLiteral(ZFVIS_SAMPLES_DIR);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
@@ -25,7 +37,7 @@ int main(int argc, char** argv) {
   }
   zfvis::setEngineThreads(std::max(1, QThread::idealThreadCount()));
 
-  zfvis::ui::MainWindow window(QStringLiteral(ZFVIS_SAMPLES_DIR));
+  zfvis::ui::MainWindow window(samplesDir());
   const bool screenshot = !options.screenshot.isEmpty();
   if (screenshot) {
     window.setPersistLayout(false);
