@@ -68,11 +68,12 @@ struct JobOutcome {
 
 /// Where a job runs.
 ///
-/// oneDNN as Debian builds it (DNNL_ENABLE_CONCURRENT_EXEC=OFF, library scratchpad) requires every
-/// primitive to run on the thread that created it: its scratchpad is thread-local. Core caches
-/// primitives (CompiledNet plans, the Projector's backward primitives), so every job that creates
-/// or runs them stays on one long-lived thread. A job on another thread crashes or corrupts memory
-/// (seen: a GEMM convolution's im2col memset through a null scratchpad).
+/// The open model's Session is used by one thread at a time, so its forward runs and projections
+/// queue on one long-lived engine thread, in the order the user asked for them; long runs get a
+/// CompiledNet of their own on a second thread so they never hold that queue up. (The lanes
+/// began as a workaround: Debian's oneDNN ties a primitive's library scratchpad to the thread
+/// that created it. Core now passes user-managed scratchpads, so primitives themselves may run on
+/// any thread; tests/core checks that with four threads.)
 enum class Lane {
   General,     // any pool thread: decoding, rendering, statistics, files, downloads
   Engine,      // the engine thread: forward runs and projections of the open model
