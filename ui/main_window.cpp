@@ -120,6 +120,11 @@ MainWindow::MainWindow(const QString& samplesDir, QWidget* parent)
   connect(m_state, &AppState::modelChanged, this, [this] {
     m_layerModel->setNetwork(m_state->net() ? m_state->net()->defPtr() : nullptr);
     m_layerTable->resizeColumnsToContents();
+    // Long ONNX node names ("/layer2/layer2.1/relu_1/Relu") are cut from the left, so the type,
+    // shape and parameter columns stay in view; the tooltip has the whole name.
+    const int maxName = m_layerTable->fontMetrics().averageCharWidth() * 26;
+    if (m_layerTable->columnWidth(LayerTableModel::Name) > maxName)
+      m_layerTable->setColumnWidth(LayerTableModel::Name, maxName);
     m_applyWeights->setEnabled(m_state->def() && isBuiltinModel(m_state->def()->name) &&
                                m_state->modelWeights().isEmpty());
     syncLayerSelection();
@@ -193,6 +198,7 @@ void MainWindow::createDocks() {
   m_layerTable->setAlternatingRowColors(true);
   m_layerTable->horizontalHeader()->setStretchLastSection(true);
   m_layerTable->setWordWrap(false);
+  m_layerTable->setTextElideMode(Qt::ElideLeft);
   connect(m_layerTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           [this](const QModelIndex& current) {
             if (current.isValid()) m_state->setLayer(current.row());
