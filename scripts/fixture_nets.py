@@ -5,6 +5,7 @@ conv(out, k, s, pad, groups), relu, lrn(size, alpha, beta, k), maxpool(k, s, pad
 avgpool(k, s), gap, flatten, dense(units), dropout, softmax. The C++ tests rebuild the same
 networks with NetBuilder from the index.json the scripts write.
 """
+import json
 import os
 
 import numpy as np
@@ -90,3 +91,14 @@ def forward(spec, params, x, relu=F.relu):
             x = F.softmax(x, dim=1)
         outs[name] = x
     return outs
+
+
+def index_entry(spec, cases):
+    """A model's entry in index.json: its input, cases and layer list (rebuilt by the C++ tests)."""
+    return {"input": list(spec["input"]), "cases": cases,
+            "layers": [[n, k, list(p)] for n, k, p in spec["layers"]]}
+
+
+def write_index(out_dir, index):
+    with open(os.path.join(out_dir, "index.json"), "w") as f:
+        json.dump(index, f, indent=1)

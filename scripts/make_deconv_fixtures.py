@@ -17,13 +17,13 @@ layer's output, zero except the unit's own value. A softmax output is projected 
 
 Run with Debian's python3:  /usr/bin/python3 scripts/make_deconv_fixtures.py
 """
-import json
 import os
 
 import numpy as np
 import torch
 
-from fixture_nets import as_float32_double, build_params, forward, save_params_and_input
+from fixture_nets import (as_float32_double, build_params, forward, index_entry,
+                          save_params_and_input, write_index)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "deconv")
 MODE = {"deconvnet": 0, "guided": 1, "saliency": 2}
@@ -139,10 +139,8 @@ def main():
                 np.save(os.path.join(OUT, fname), g)
                 cases.append({"layer": layer, "channel": channel_used, "requested_channel": channel,
                               "y": y, "x": xx, "value": value, "mode": mode, "file": fname})
-        index["models"][model] = {"input": list(spec["input"]), "cases": cases,
-                                  "layers": [[n, k, list(p)] for n, k, p in spec["layers"]]}
-    with open(os.path.join(OUT, "index.json"), "w") as f:
-        json.dump(index, f, indent=1)
+        index["models"][model] = index_entry(spec, cases)
+    write_index(OUT, index)
 
 
 if __name__ == "__main__":

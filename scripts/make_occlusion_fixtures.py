@@ -15,14 +15,14 @@ that tests/occlusion/test_occlusion.cpp rebuilds with NetBuilder) and every case
 
 Run with Debian's python3:  /usr/bin/python3 scripts/make_occlusion_fixtures.py
 """
-import json
 import os
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from fixture_nets import as_float32_double, build_params, forward, save_params_and_input
+from fixture_nets import (as_float32_double, build_params, forward, index_entry,
+                          save_params_and_input, write_index)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
                    "occlusion")
@@ -131,10 +131,8 @@ def main():
                 case["base_feature"] = float(maps[0, channel].sum())
             case["min_margin"] = float(r["margin"].min())
             cases.append(case)
-        index["models"][model] = {"input": list(spec["input"]), "cases": cases,
-                                  "layers": [[n, k, list(p)] for n, k, p in spec["layers"]]}
-    with open(os.path.join(OUT, "index.json"), "w") as f:
-        json.dump(index, f, indent=1)
+        index["models"][model] = index_entry(spec, cases)
+    write_index(OUT, index)
 
 
 if __name__ == "__main__":
