@@ -8,7 +8,7 @@ set -euo pipefail
 
 PACKAGES=(
   g++ cmake ninja-build pkg-config
-  libdnnl-dev
+  libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
   libopencv-dev
   qt6-base-dev libgl-dev fonts-dejavu-core
   libgtest-dev libgmock-dev libbenchmark-dev
