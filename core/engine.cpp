@@ -562,6 +562,35 @@ Tensor viewToTensor(const Plan& plan, const RunState& state, int view, const Sha
 
 }  // namespace detail
 
+std::string engineCpuIsa() {
+  using dnnl::cpu_isa;
+  switch (dnnl::get_effective_cpu_isa()) {
+    case cpu_isa::sse41:
+      return "sse41";
+    case cpu_isa::avx:
+      return "avx";
+    case cpu_isa::avx2:
+      return "avx2";
+    case cpu_isa::avx2_vnni:
+      return "avx2_vnni";
+    case cpu_isa::avx512_mic:
+      return "avx512_mic";
+    case cpu_isa::avx512_mic_4ops:
+      return "avx512_mic_4ops";
+    case cpu_isa::avx512_core:
+      return "avx512_core";
+    case cpu_isa::avx512_core_vnni:
+      return "avx512_core_vnni";
+    case cpu_isa::avx512_core_bf16:
+      return "avx512_core_bf16";
+    case cpu_isa::avx512_core_amx:
+      return "avx512_core_amx";
+    case cpu_isa::all:
+      return "all";
+  }
+  return "isa " + std::to_string(int(dnnl::get_effective_cpu_isa()));
+}
+
 int setEngineThreads(int threads) {
   int previous = omp_get_max_threads();
   if (threads > 0) omp_set_num_threads(threads);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "core/network.h"
@@ -29,6 +30,10 @@ struct EngineOptions {
 
 /// Sets the number of threads oneDNN uses (process-wide); returns the previous value.
 int setEngineThreads(int threads);
+
+/// The instruction set oneDNN dispatches to on this CPU, after any ONEDNN_MAX_CPU_ISA cap
+/// ("sse41", "avx2", "avx512_core", ...): benchmarks name it, since kernels differ several-fold.
+std::string engineCpuIsa();
 
 class CompiledNet {
  public:

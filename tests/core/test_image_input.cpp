@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/image_input.h"
 #include "core/npy.h"
+#include "tests/reference/tolerance.h"
 
 namespace zfvis {
 namespace {
@@ -57,16 +58,20 @@ TEST_F(ImageInput, CaffePresetIsBgrMinusMeanAfterCenterCrop) {
 TEST_F(ImageInput, TorchvisionPresetIsRgbNormalised) {
   ASSERT_TRUE(cv::imwrite(path("k.png").string(), knownImage()));
   Tensor t = loadNetworkInput(path("k.png"), {"data", {3, 4, 4}, Preprocess::Torchvision});
-  EXPECT_NEAR(t.at(0, 0, 2, 3), ((200 + 4 + 2) / 255.0 - 0.485) / 0.229, 1e-5);  // R
-  EXPECT_NEAR(t.at(0, 1, 2, 3), ((100 + 2) / 255.0 - 0.456) / 0.224, 1e-5);      // G
-  EXPECT_NEAR(t.at(0, 2, 2, 3), ((10 + 4) / 255.0 - 0.406) / 0.225, 1e-5);       // B
+  // float32: v / 255, minus the mean, divided by the std: three roundings of values below 4
+  // (and the float constants' own), so 8 u of 4 at most.
+  const double tol = 8 * ref::kUnitRoundoff * 4;
+  EXPECT_NEAR(t.at(0, 0, 2, 3), ((200 + 4 + 2) / 255.0 - 0.485) / 0.229, tol);  // R
+  EXPECT_NEAR(t.at(0, 1, 2, 3), ((100 + 2) / 255.0 - 0.456) / 0.224, tol);      // G
+  EXPECT_NEAR(t.at(0, 2, 2, 3), ((10 + 4) / 255.0 - 0.406) / 0.225, tol);       // B
 }
 
 TEST_F(ImageInput, RawPresetIsRgbInUnitRange) {
   ASSERT_TRUE(cv::imwrite(path("k.png").string(), knownImage()));
   Tensor t = loadNetworkInput(path("k.png"), {"data", {3, 4, 4}, Preprocess::Raw});
-  EXPECT_NEAR(t.at(0, 0, 0, 0), (200 + 1) / 255.0, 1e-6);
-  EXPECT_NEAR(t.at(0, 2, 0, 0), (10 + 1) / 255.0, 1e-6);
+  // One float32 division (or a multiplication by a rounded 1/255): two roundings of values <= 1.
+  EXPECT_NEAR(t.at(0, 0, 0, 0), (200 + 1) / 255.0, 2 * ref::kUnitRoundoff);
+  EXPECT_NEAR(t.at(0, 2, 0, 0), (10 + 1) / 255.0, 2 * ref::kUnitRoundoff);
 }
 
 TEST_F(ImageInput, ShorterSideIsResizedThenCropped) {

@@ -16,6 +16,7 @@
 #include "core/npy.h"
 #include "core/occlusion.h"
 #include "tests/reference/fixture_net.h"
+#include "tests/reference/tolerance.h"
 
 namespace zfvis {
 namespace {
@@ -34,10 +35,66 @@ Tensor pseudoInput(const Shape& perSample) {
   return t;
 }
 
-float maxAbsDiff(const Tensor& a, const Tensor& b) {
-  float d = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) d = std::max(d, std::fabs(a[i] - b[i]));
-  return d;
+// Magnitudes behind an occlusion run's numbers, from the obvious evaluation: every occluded copy
+// built here and run whole. Tolerances follow from them (tests/reference/tolerance.h).
+struct Scales {
+  size_t logits = 0;                            // the layer whose softmax gives the probabilities
+  int64_t classes = 0;                          // its size
+  std::vector<double> maxLogit;                 // per placement: the largest |logit|
+  std::vector<double> featureMax;               // per placement: the feature map's largest |value|
+  int64_t featureSize = 0;                      // values in the feature map
+  double baseMaxLogit = 0, baseFeatureMax = 0;  // the same for the unoccluded input
+};
+
+Scales occlusionScales(const std::shared_ptr<const CompiledNet>& net, const Tensor& input,
+                       const OcclusionOptions& o, int channel) {
+  const NetworkDef& def = net->def();
+  Scales s;
+  s.logits = def.layers.size() - 1;
+  if (def.layers.back().type == LayerType::Softmax)
+    s.logits = size_t(def.indexOf(def.layers.back().inputs[0]));
+  const int64_t C = input.shape()[1], H = input.shape()[2], W = input.shape()[3];
+  Session session(net);
+  auto measure = [&](const Tensor& x, double& maxLogit, double& featureMax) {
+    auto acts = session.run(x);
+    const Tensor& z = acts->output(s.logits);
+    s.classes = z.numel();
+    maxLogit = 0;
+    for (int64_t i = 0; i < z.numel(); ++i) maxLogit = std::max(maxLogit, double(std::fabs(z[i])));
+    featureMax = 0;
+    if (!o.layer) return;
+    const Tensor& f = acts->output(*o.layer);
+    s.featureSize = f.numel() / f.shape()[1];
+    const float* plane = f.data() + channel * s.featureSize;
+    for (int64_t i = 0; i < s.featureSize; ++i)
+      featureMax = std::max(featureMax, double(std::fabs(plane[i])));
+  };
+  measure(input, s.baseMaxLogit, s.baseFeatureMax);
+  for (int y = 0; y + o.patch <= H; y += o.stride)
+    for (int x = 0; x + o.patch <= W; x += o.stride) {
+      Tensor copy = input;
+      for (int64_t c = 0; c < C; ++c)
+        for (int yy = y; yy < y + o.patch; ++yy)
+          for (int xx = x; xx < x + o.patch; ++xx) copy.at(0, c, yy, xx) = o.fill;
+      s.maxLogit.emplace_back();
+      s.featureMax.emplace_back();
+      measure(copy, s.maxLogit.back(), s.featureMax.back());
+    }
+  return s;
+}
+
+// Bound on a probability's error: the chain's rounding bound on the logits (relative to their
+// largest magnitude), through the softmax (tolerance.h).
+double probabilityTolerance(const NetworkDef& def, const Scales& s, double p, double maxLogit) {
+  return ref::softmaxTolerance(p, ref::chainTolerance(def, s.logits) * maxLogit, s.classes);
+}
+
+// Bound on a feature map total's error: every value within the chain's bound of the map's largest
+// magnitude, summed in double, rounded once to float32.
+double featureTolerance(const NetworkDef& def, size_t layer, const Scales& s, double featureMax,
+                        double total) {
+  return double(s.featureSize) * ref::chainTolerance(def, layer) * featureMax +
+         ref::kUnitRoundoff * std::fabs(total);
 }
 
 class OcclusionGolden : public ::testing::TestWithParam<std::tuple<std::string, bool>> {};
@@ -65,25 +122,34 @@ TEST_P(OcclusionGolden, MatchesPyTorchMapsLabelsAndFeatureTotals) {
     o.batch = 8;  // several batches, the last one partial
     o.incremental = windowed;
     OcclusionResult r = runOcclusion(net, input, o);
+    const Scales scales = occlusionScales(net, input, o, r.channel);
     EXPECT_EQ(r.incremental, windowed) << what << ": the windowed path was not taken";
     ASSERT_EQ(r.rows, c["rows"].get<int>()) << what;
     ASSERT_EQ(r.cols, c["cols"].get<int>()) << what;
     EXPECT_EQ(r.targetClass, c["class"].get<int>()) << what;
     EXPECT_EQ(r.baseClass, c["base_class"].get<int>()) << what;
-    EXPECT_NEAR(r.baseProbability, c["base_probability"].get<double>(), 1e-5) << what;
+    // PyTorch computed in double: our float32 chain's rounding bound, through the softmax.
+    const double baseProbability = c["base_probability"];
+    EXPECT_NEAR(r.baseProbability, baseProbability,
+                probabilityTolerance(def, scales, baseProbability, scales.baseMaxLogit))
+        << what;
 
     Tensor want = readNpy(kDir / (stem + ".prob.npy"));
     ASSERT_EQ(r.probability.shape(), want.shape()) << what;
-    EXPECT_LE(maxAbsDiff(r.probability, want), 1e-5f) << what;
+    for (int64_t k = 0; k < want.numel(); ++k)
+      EXPECT_NEAR(r.probability[k], want[k],
+                  probabilityTolerance(def, scales, want[k], scales.maxLogit[size_t(k)]))
+          << what << " placement " << k;
 
-    // Labels must match exactly, except where the two most probable classes are within 1e-5
-    // of each other (a near-tie float rounding may flip; none occur in these fixtures: their
-    // smallest margin is in index.json as min_margin).
+    // Labels must match exactly, except where the two most probable classes are closer than
+    // their two probability tolerances (a near-tie could flip; none occur in these fixtures:
+    // their smallest margin is in index.json as min_margin).
     NpyInt32 labels = readNpyInt32(kDir / (stem + ".labels.npy"));
     Tensor margin = readNpy(kDir / (stem + ".margin.npy"));
     ASSERT_EQ(labels.values.size(), r.topClass.size()) << what;
     for (size_t k = 0; k < labels.values.size(); ++k) {
-      if (margin[int64_t(k)] < 1e-5f) continue;
+      if (margin[int64_t(k)] < 2 * probabilityTolerance(def, scales, 1.0, scales.maxLogit[k]))
+        continue;
       EXPECT_EQ(r.topClass[k], labels.values[k]) << what << " placement " << k;
     }
 
@@ -91,11 +157,14 @@ TEST_P(OcclusionGolden, MatchesPyTorchMapsLabelsAndFeatureTotals) {
       Tensor feature = readNpy(kDir / (stem + ".feature.npy"));
       ASSERT_EQ(r.featureActivation.shape(), feature.shape()) << what;
       for (int64_t k = 0; k < feature.numel(); ++k)
-        EXPECT_NEAR(r.featureActivation[k], feature[k],
-                    1e-4 * std::max(1.0f, std::fabs(feature[k])))
+        EXPECT_NEAR(
+            r.featureActivation[k], feature[k],
+            featureTolerance(def, *o.layer, scales, scales.featureMax[size_t(k)], feature[k]))
             << what << " placement " << k;
       const double base = c["base_feature"];
-      EXPECT_NEAR(r.baseFeatureActivation, base, 1e-4 * std::max(1.0, std::fabs(base))) << what;
+      EXPECT_NEAR(r.baseFeatureActivation, base,
+                  featureTolerance(def, *o.layer, scales, scales.baseFeatureMax, base))
+          << what;
       EXPECT_EQ(r.channel, c["channel"].get<int>()) << what;
       EXPECT_EQ(r.layerName, c["layer"].get<std::string>()) << what;
     } else {
@@ -157,14 +226,21 @@ TEST(Occlusion, BatchSizeDoesNotChangeTheMaps) {
     o.incremental = windowed;
     o.batch = 1;
     OcclusionResult one = runOcclusion(net, input, o);
+    const Scales scales = occlusionScales(net, input, o, one.channel);
     for (int batch : {5, 32, 1000}) {
+      // Other batch sizes may run other kernels (other summation orders): the chain's bound.
       o.batch = batch;
       OcclusionResult r = runOcclusion(net, input, o);
-      EXPECT_LE(maxAbsDiff(r.probability, one.probability), 1e-6f) << batch << " " << windowed;
+      for (int64_t k = 0; k < r.probability.numel(); ++k)
+        EXPECT_NEAR(r.probability[k], one.probability[k],
+                    probabilityTolerance(net->def(), scales, one.probability[k],
+                                         scales.maxLogit[size_t(k)]))
+            << batch << " " << windowed << " placement " << k;
       EXPECT_EQ(r.topClass, one.topClass) << batch << " " << windowed;
       for (int64_t k = 0; k < r.featureActivation.numel(); ++k)
         EXPECT_NEAR(r.featureActivation[k], one.featureActivation[k],
-                    1e-5 * std::max(1.0f, std::fabs(one.featureActivation[k])))
+                    featureTolerance(net->def(), *o.layer, scales, scales.featureMax[size_t(k)],
+                                     one.featureActivation[k]))
             << batch << " " << windowed;
     }
   }
@@ -185,11 +261,19 @@ TEST(Occlusion, WindowedEvaluationMatchesWholeCopiesForEveryFeatureLayer) {
     o.incremental = false;
     OcclusionResult whole = runOcclusion(net, input, o);
     EXPECT_TRUE(windowed.incremental) << layer;
-    EXPECT_LE(maxAbsDiff(windowed.probability, whole.probability), 1e-5f) << layer;
+    // Crops and whole copies sum in other orders: the chain's bound, through the softmax for the
+    // probabilities.
+    const Scales scales = occlusionScales(net, input, o, whole.channel);
+    for (int64_t k = 0; k < whole.probability.numel(); ++k)
+      EXPECT_NEAR(windowed.probability[k], whole.probability[k],
+                  probabilityTolerance(net->def(), scales, whole.probability[k],
+                                       scales.maxLogit[size_t(k)]))
+          << layer << " placement " << k;
     EXPECT_EQ(windowed.topClass, whole.topClass) << layer;
     for (int64_t k = 0; k < whole.featureActivation.numel(); ++k)
       EXPECT_NEAR(windowed.featureActivation[k], whole.featureActivation[k],
-                  1e-4 * std::max(1.0f, std::fabs(whole.featureActivation[k])))
+                  featureTolerance(net->def(), *o.layer, scales, scales.featureMax[size_t(k)],
+                                   whole.featureActivation[k]))
           << layer << " placement " << k;
   }
 }
@@ -292,7 +376,8 @@ TEST(Occlusion, ChannelMinusOnePicksTheStrongestMap) {
   o.channel = -1;
   OcclusionResult r = runOcclusion(net, input, o);
   EXPECT_EQ(r.channel, best);
-  EXPECT_NEAR(r.baseFeatureActivation, bestSum, 1e-4 * std::max(1.0, std::fabs(bestSum)));
+  // The same run's values summed in double by both: only the final float32 rounding differs.
+  EXPECT_NEAR(r.baseFeatureActivation, bestSum, 2 * ref::kUnitRoundoff * std::fabs(bestSum));
 }
 
 TEST(Occlusion, BadOptionsThrowErrorsNamingTheProblem) {

@@ -33,6 +33,7 @@ OcclusionResult sampleResult() {
   return r;
 }
 
+// Blended pixels round to 8 bits twice (the colormap's colour, then the blend): +-1 each.
 void expectNear(const cv::Vec3b& got, const cv::Vec3d& want, const std::string& what) {
   for (int c = 0; c < 3; ++c) EXPECT_NEAR(double(got[c]), want[c], 2.0) << what << " channel " << c;
 }

@@ -152,6 +152,7 @@ TEST(FilterGrid, RmsViewScalesByLayerRmsAndMarksTheRadius) {
   o.normalization = FilterNormalization::Rms;
   o.scale = 5;
   const double r = std::sqrt((double(a[0]) * a[0] + double(a[1]) * a[1]) / 2);
+  // A double RMS of two float32 values: a few double roundings, far below 1e-9.
   EXPECT_NEAR(filterDisplayRange(w, o), r, 1e-9);
   GridLayout g = filterGridLayout(w.shape(), o);
   EXPECT_EQ(g.cellWidth, 20);
@@ -250,6 +251,7 @@ TEST(FilterGrid, CellInfoAndHitTesting) {
   FilterCellInfo info = filterCellInfo(w, o, cell);
   EXPECT_EQ(info.filter, 2);
   EXPECT_EQ(info.inputChannel, -1);
+  // RMS of +-2 (exact in float and double): only the double sqrt's rounding, far below 1e-12.
   EXPECT_NEAR(info.rms, 2.0, 1e-12);
   EXPECT_EQ(g.cellAt({0, 0}), -1);
   EXPECT_EQ(filterCellInfo(w, o, 7).filter, -1);

@@ -14,6 +14,14 @@
 namespace zfvis {
 namespace {
 
+// Tolerances: the statistics are double arithmetic (unit roundoff 1.1e-16) on float32 weights of
+// magnitude <= 1, and nothing here runs through oneDNN, so they hold on every CPU.
+// A few dozen double operations on values of order 1: well inside 1e-12.
+constexpr double kFewDoubleOps = 1e-12;
+// DFT sums of up to 32 x 32 x 3 terms in cv::dft's order with its twiddle factors (each within a
+// few 1e-16): about 3072 * 1e-16 = 3e-13 of the total, with room for OpenCV's SIMD variants.
+constexpr double kDftRelative = 1e-9;
+
 using test::checker;
 using test::gaussian;
 using test::makeBank;
@@ -70,10 +78,10 @@ TEST(FilterStats, RmsOfKnownBankIsExact) {
   });
   std::vector<double> rms = filterRms(w);
   ASSERT_EQ(rms.size(), 5u);
-  for (int f = 0; f < 5; ++f) EXPECT_NEAR(rms[f], double(a[f]), 1e-12) << "filter " << f;
+  for (int f = 0; f < 5; ++f) EXPECT_NEAR(rms[f], double(a[f]), kFewDoubleOps) << "filter " << f;
   FilterBankStats s = computeFilterBankStats(w);
-  EXPECT_NEAR(s.medianRms, double(a[2]), 1e-12);
-  EXPECT_NEAR(s.deadThreshold, 0.1 * double(a[2]), 1e-12);
+  EXPECT_NEAR(s.medianRms, double(a[2]), kFewDoubleOps);
+  EXPECT_NEAR(s.deadThreshold, 0.1 * double(a[2]), kFewDoubleOps);
   EXPECT_EQ(s.deadCount, 1);  // 0.001 < 0.01
   EXPECT_TRUE(s.perFilter[0].dead);
   // Above ZF's radius 0.1: 0.15 and 0.3 only (0.1f is 0.100000001, so compare with it exactly).
@@ -84,9 +92,9 @@ TEST(FilterStats, RmsOfKnownBankIsExact) {
   EXPECT_EQ(s.aboveRadiusCount, 2 + (double(0.1f) > 0.1));
   double sumSq = 0;
   for (float v : a) sumSq += double(v) * v;
-  EXPECT_NEAR(s.layerRms, std::sqrt(sumSq / 5), 1e-12);
-  EXPECT_NEAR(s.minRms, double(a[0]), 1e-12);
-  EXPECT_NEAR(s.maxRms, double(a[4]), 1e-12);
+  EXPECT_NEAR(s.layerRms, std::sqrt(sumSq / 5), kFewDoubleOps);
+  EXPECT_NEAR(s.minRms, double(a[0]), kFewDoubleOps);
+  EXPECT_NEAR(s.maxRms, double(a[4]), kFewDoubleOps);
 }
 
 TEST(FilterStats, ThresholdCountsFollowTheOptions) {
@@ -97,7 +105,7 @@ TEST(FilterStats, ThresholdCountsFollowTheOptions) {
   FilterBankStats s = computeFilterBankStats(w, o);
   EXPECT_EQ(s.aboveRadiusCount, 2);
   EXPECT_EQ(s.deadCount, 1);
-  EXPECT_NEAR(s.deadThreshold, 0.3125, 1e-12);
+  EXPECT_NEAR(s.deadThreshold, 0.3125, kFewDoubleOps);
 }
 
 TEST(FilterStats, ZeroBankIsAllDeadWithoutSpectrum) {
@@ -131,10 +139,10 @@ TEST(FilterStats, PowerSpectrumMatchesNaiveDft) {
   for (int64_t k = 0; k < w.numel(); ++k) energy += double(w[k]) * w[k];
   double total = 0;
   for (size_t k = 0; k < ref.size(); ++k) {
-    EXPECT_NEAR(ours[k], ref[k], 1e-9 * (1 + ref[k])) << "sample " << k;
+    EXPECT_NEAR(ours[k], ref[k], kDftRelative * (1 + ref[k])) << "sample " << k;
     total += ours[k];
   }
-  EXPECT_NEAR(total, energy * n * n, 1e-9 * total);  // Parseval
+  EXPECT_NEAR(total, energy * n * n, kDftRelative * total);  // Parseval
 }
 
 TEST(FilterStats, RemoveMeanDropsDc) {
@@ -142,10 +150,11 @@ TEST(FilterStats, RemoveMeanDropsDc) {
   std::vector<double> kept = filterPowerSpectrum(w.data(), 2, 4, 4, 8, false);
   std::vector<double> removed = filterPowerSpectrum(w.data(), 2, 4, 4, 8, true);
   EXPECT_GT(kept[0], 1.0);
-  EXPECT_NEAR(removed[0], 0.0, 1e-12);
+  EXPECT_NEAR(removed[0], 0.0, kFewDoubleOps);
   // A constant filter has no power at all once its mean is removed.
   Tensor flat(Shape{1, 1, 5, 5}, 2.0f);
-  for (double p : filterPowerSpectrum(flat.data(), 1, 5, 5, 8, true)) EXPECT_NEAR(p, 0.0, 1e-20);
+  // 2.0 minus its mean 2.0 is exactly 0 in every sample: nothing can remain but 0.
+  for (double p : filterPowerSpectrum(flat.data(), 1, 5, 5, 8, true)) EXPECT_EQ(p, 0.0);
 }
 
 TEST(FilterStats, RadialFrequencyIsFractionOfNyquist) {
@@ -167,9 +176,9 @@ TEST(FilterStats, CosineAtExactBinLandsInItsBand) {
       return static_cast<float>(std::cos(2 * std::numbers::pi * c.k * x / 32.0));
     });
     FilterBankStats s = computeFilterBankStats(w);
-    EXPECT_NEAR(s.perFilter[0].bands.low, c.low, 1e-9) << "k " << c.k;
-    EXPECT_NEAR(s.perFilter[0].bands.mid, c.mid, 1e-9) << "k " << c.k;
-    EXPECT_NEAR(s.perFilter[0].bands.high, c.high, 1e-9) << "k " << c.k;
+    EXPECT_NEAR(s.perFilter[0].bands.low, c.low, kDftRelative) << "k " << c.k;
+    EXPECT_NEAR(s.perFilter[0].bands.mid, c.mid, kDftRelative) << "k " << c.k;
+    EXPECT_NEAR(s.perFilter[0].bands.high, c.high, kDftRelative) << "k " << c.k;
     // The radial profile peaks at ring k.
     auto peak = std::max_element(s.radialPower.begin(), s.radialPower.end());
     EXPECT_EQ(peak - s.radialPower.begin(), c.k);
@@ -186,9 +195,9 @@ TEST(FilterStats, BlobsAreLowAndCheckerboardsHigh) {
     FilterBankStats s = computeFilterBankStats(blobs);
     for (int f = 0; f < 3; ++f) {
       BandShares ref = naiveBands(naivePower(blobs, f, 32), 32);
-      EXPECT_NEAR(s.perFilter[f].bands.low, ref.low, 1e-9);
-      EXPECT_NEAR(s.perFilter[f].bands.mid, ref.mid, 1e-9);
-      EXPECT_NEAR(s.perFilter[f].bands.high, ref.high, 1e-9);
+      EXPECT_NEAR(s.perFilter[f].bands.low, ref.low, kDftRelative);
+      EXPECT_NEAR(s.perFilter[f].bands.mid, ref.mid, kDftRelative);
+      EXPECT_NEAR(s.perFilter[f].bands.high, ref.high, kDftRelative);
     }
     // Truncation at the kernel edge leaks a little: > 98% (11x11) / > 90% (7x7) in the low band.
     EXPECT_GT(s.meanBands.low, k == 11 ? 0.98 : 0.9) << k;
@@ -202,8 +211,8 @@ TEST(FilterStats, BlobsAreLowAndCheckerboardsHigh) {
     EXPECT_GT(c.meanBands.high, 0.99) << k;
     EXPECT_EQ(c.dominantHigh, 2);
     BandShares ref = naiveBands(naivePower(boards, 1, 32), 32);
-    EXPECT_NEAR(c.perFilter[1].bands.high, ref.high, 1e-9);
-    EXPECT_NEAR(c.meanBands.low + c.meanBands.mid + c.meanBands.high, 1.0, 1e-12);
+    EXPECT_NEAR(c.perFilter[1].bands.high, ref.high, kDftRelative);
+    EXPECT_NEAR(c.meanBands.low + c.meanBands.mid + c.meanBands.high, 1.0, kFewDoubleOps);
   }
 }
 
@@ -211,7 +220,7 @@ TEST(FilterStats, WhiteNoiseSpectrumIsFlat) {
   // A single 32x32 delta has a flat spectrum: every ring has the same mean power 1 / N^2.
   Tensor w = makeBank(1, 1, 32, 32, [](int, int, int y, int x) { return y == 5 && x == 9; });
   FilterBankStats s = computeFilterBankStats(w);
-  for (double p : s.radialPower) EXPECT_NEAR(p, 1.0 / 1024, 1e-12);
+  for (double p : s.radialPower) EXPECT_NEAR(p, 1.0 / 1024, kFewDoubleOps);
   // Shares are then the bands' areas of the 32x32 grid.
   int low = 0, mid = 0;
   for (int v = -16; v < 16; ++v)
@@ -220,8 +229,8 @@ TEST(FilterStats, WhiteNoiseSpectrumIsFlat) {
       low += rho < 1.0 / 3;
       mid += rho >= 1.0 / 3 && rho < 2.0 / 3;
     }
-  EXPECT_NEAR(s.meanBands.low, low / 1024.0, 1e-12);
-  EXPECT_NEAR(s.meanBands.mid, mid / 1024.0, 1e-12);
+  EXPECT_NEAR(s.meanBands.low, low / 1024.0, kFewDoubleOps);
+  EXPECT_NEAR(s.meanBands.mid, mid / 1024.0, kFewDoubleOps);
 }
 
 TEST(FilterStats, LargeKernelsRaiseTheSpectrumSize) {
@@ -243,7 +252,8 @@ TEST(FilterStats, JsonCarriesEveryField) {
   EXPECT_EQ(j["input_channels"], 3);
   EXPECT_EQ(j["kernel_size"], nlohmann::ordered_json({7, 7}));
   EXPECT_EQ(j["rms"]["per_filter"].size(), 3u);
-  EXPECT_NEAR(j["rms"]["per_filter"][1].get<double>(), 0.2, 1e-7);
+  // A float32 filter of RMS 0.2: 0.2 is not a float, so within float32's rounding (6e-8 * 0.2).
+  EXPECT_NEAR(j["rms"]["per_filter"][1].get<double>(), 0.2, 0.2 * 0x1p-24);
   EXPECT_EQ(j["dead"]["count"], 1);
   EXPECT_EQ(j["dead"]["filters"], nlohmann::ordered_json({0}));
   EXPECT_EQ(j["above_renorm_radius"]["count"], 2);
@@ -256,8 +266,9 @@ TEST(FilterStats, JsonCarriesEveryField) {
   nlohmann::ordered_json d = filterStatsDefinitionsJson(s.options);
   EXPECT_EQ(d["dead_fraction_of_median"], 0.1);
   EXPECT_EQ(d["renorm_radius"], 0.1);
-  EXPECT_NEAR(d["bands"]["mid"][0].get<double>(), 1.0 / 3, 1e-15);
-  EXPECT_NEAR(d["bands"]["high"][0].get<double>(), 2.0 / 3, 1e-15);
+  // Written and read back as JSON numbers: the same double (nlohmann writes round-trip digits).
+  EXPECT_EQ(d["bands"]["mid"][0].get<double>(), 1.0 / 3);
+  EXPECT_EQ(d["bands"]["high"][0].get<double>(), 2.0 / 3);
 }
 
 }  // namespace
