@@ -240,6 +240,7 @@ int runBench(const ArgList& argv) {
     }
   });
   const double median = medianOf(forward);
+  std::printf("oneDNN ISA: %s, %d threads\n", engineCpuIsa().c_str(), net->options().threads);
   std::printf("batch %d: median %.2f ms, min %.2f ms, %.1f images/s\n", batch, median,
               *std::min_element(forward.begin(), forward.end()), batch * 1000.0 / median);
   if (auto layerArg = args.value("deconv")) {

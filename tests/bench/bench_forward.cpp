@@ -88,4 +88,12 @@ int registerAll() {
 }  // namespace
 }  // namespace zfvis
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // Numbers from different CPUs differ several-fold: every report names the kernels' ISA.
+  benchmark::AddCustomContext("onednn_isa", zfvis::engineCpuIsa());
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
