@@ -21,14 +21,8 @@ set -x
 "$cli" predict --model caffe-alexnet --image "$image" --top 5
 "$cli" activations --model caffe-alexnet --image "$image" --layer conv1 --png "$out/activations_conv1.png"
 "$cli" activations --model caffe-alexnet --image "$image" --layer conv5 --png "$out/activations_conv5.png"
-if "$cli" help | grep -q '^  zfvis-cli filters'; then
-  "$cli" filters --model caffe-alexnet --layer conv1 --png "$out/filters_conv1.png"
-fi
-if "$cli" help | grep -q '^  zfvis-cli deconv'; then
-  "$cli" deconv --model caffe-alexnet --image "$image" --layer conv5 --top 9 --png "$out/deconv_conv5_top9.png"
-fi
-if "$cli" help | grep -q '^  zfvis-cli occlusion'; then
-  "$cli" occlusion --model caffe-alexnet --image "$image" --patch 50 --stride 16 --png "$out/occlusion.png"
-fi
+"$cli" filters --model caffe-alexnet --layer conv1 --png "$out/filters_conv1.png"
+"$cli" deconv --model caffe-alexnet --image "$image" --layer conv5 --top 9 --png "$out/deconv_conv5_top9.png"
+"$cli" occlusion --model caffe-alexnet --image "$image" --patch 50 --stride 16 --png "$out/occlusion.png"
 set +x
 echo "Pictures written to $out/ (the weights are untrained built-ins: see the README for real weights)."
