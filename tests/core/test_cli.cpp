@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/engine.h"
 #include "core/npy.h"
 #include "core/render/png.h"
 #include "tests/reference/cli_runner.h"
@@ -94,10 +95,11 @@ TEST_F(Cli, ActivationsWritesNpyAndAPngWithMetadata) {
   EXPECT_EQ(pngTextValue(text, "zfvis:layer"), "conv1");
 }
 
-TEST_F(Cli, BenchPrintsOneMedianLine) {
-  CliResult r = runCli("bench --model nin --batch 2 --iters 3 --warmup 1");
+TEST_F(Cli, BenchNamesTheIsaThenPrintsOneMedianLine) {
+  CliResult r = runCli("bench --model nin --batch 2 --iters 3 --warmup 1 --threads 2");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out.rfind("batch 2: median ", 0), 0u) << r.out;
+  EXPECT_EQ(r.out.rfind("oneDNN ISA: " + engineCpuIsa() + ", 2 threads\nbatch 2: median ", 0), 0u)
+      << r.out;
   EXPECT_NE(r.out.find("images/s"), std::string::npos);
 }
 
