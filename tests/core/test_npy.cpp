@@ -47,7 +47,7 @@ std::string npyWithHeader(std::string dict, size_t values) {
 TEST(Npy, ShapesMustBeNonNegativeWholeNumbers) {
   const std::string prefix = "{'descr': '<f4', 'fortran_order': False, 'shape': ";
   // (3, -67, 67) used to be read as 3 x 67 x 67 (the minus sign was skipped).
-  for (const std::string& shape : {"(3, -67, 67)", "(3, 6.5)", "(3, x)", "(, 3)", "(3,, 4)"}) {
+  for (const char* shape : {"(3, -67, 67)", "(3, 6.5)", "(3, x)", "(, 3)", "(3,, 4)"}) {
     try {
       parseNpy(npyWithHeader(prefix + shape + ", }", 3 * 67 * 67), "bad.npy");
       FAIL() << shape;
