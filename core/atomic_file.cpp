@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -47,6 +48,21 @@ void removeStaleTempFiles(const std::filesystem::path& path) {
     if (!it->is_symlink(typeError) && !it->is_regular_file(typeError)) continue;
     ::unlink(it->path().c_str());  // a symbolic link is removed itself, never its target
   }
+}
+
+void checkWritable(const std::filesystem::path& path) {
+  const std::filesystem::path parent = path.parent_path().empty() ? "." : path.parent_path();
+  struct stat st {};
+  int err = 0;
+  if (::stat(parent.c_str(), &st) != 0)
+    err = errno;
+  else if (!S_ISDIR(st.st_mode))
+    err = ENOTDIR;
+  else if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    err = EISDIR;
+  else if (::access(parent.c_str(), W_OK) != 0)
+    err = errno;
+  if (err) throw Error("cannot write '" + path.string() + "': " + std::strerror(err));
 }
 
 void writeFileAtomic(const std::filesystem::path& path, std::string_view bytes) {

@@ -14,6 +14,11 @@ namespace zfvis {
 /// the temporary files of earlier writes of `path` whose process is gone (removeStaleTempFiles).
 void writeFileAtomic(const std::filesystem::path& path, std::string_view bytes);
 
+/// Throws the Error writeFileAtomic(path) would throw for a missing or unwritable folder or a
+/// folder in the place of the file ("cannot write 'PATH': No such file or directory"), so
+/// commands can refuse a bad output path before they compute anything.
+void checkWritable(const std::filesystem::path& path);
+
 /// True when a process with this id exists (it may belong to another user), false when none does.
 bool processAlive(long pid);
 /// The process id in a leftover's name "<prefix><pid><separator><rest>" where `rest` is non-empty

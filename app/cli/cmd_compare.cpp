@@ -75,6 +75,7 @@ int runCompare(const ArgList& argv) {
   if (auto n = args.value("normalize")) vo.normalization = parseFilterNormalization(*n);
   vo.scale = args.intValue("scale", 0, 1, 64);
 
+  checkOutputs(args, {"png", "spectrum-png", "json"});
   std::vector<CompareSide> sides;
   size_t npyIndex = 0;
   for (const std::string& spec : specs) {

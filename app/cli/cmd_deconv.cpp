@@ -54,6 +54,7 @@ int runDeconv(const ArgList& argv) {
                  "columns");
   }
 
+  checkOutputs(args, {"npy", "png"});
   Tensor input = openInput(args, *def);
   auto net = compileModel(args, def);
   Session session(net);

@@ -73,6 +73,7 @@ int runFilters(const ArgList& argv) {
     throw UsageError("--stride only applies to a .npy filter bank (a model's layer has its own)");
   if (!npyBank) args.required("layer");
 
+  checkOutputs(args, {"npy", "png"});
   FilterBank bank;
   if (npyBank) {
     bank = readFilterBankNpy(spec, npyStride, order.value_or(ChannelOrder::Bgr));

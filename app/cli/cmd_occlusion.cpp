@@ -108,6 +108,7 @@ int runOcclusion(const ArgList& argv) {
                    "layer '" + def->layers[layer].name + "'", "channels");
   }
 
+  checkOutputs(args, {"npy", "label-map", "feature-npy", "png", "label-png", "feature-png"});
   Tensor input = openInput(args, *def);
   auto net = compileModel(args, def);
   StderrProgress progress;

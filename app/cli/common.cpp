@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/image_input.h"
 #include "core/model_loader.h"
@@ -46,6 +47,11 @@ Tensor openInput(const Args& args, const NetworkDef& def) {
 
 size_t resolveLayerArg(const Args& args, const NetworkDef& def) {
   return def.resolveLayer(args.required("layer"));
+}
+
+void checkOutputs(const Args& args, const std::vector<std::string>& options) {
+  for (const std::string& o : options)
+    if (auto path = args.value(o)) checkWritable(*path);
 }
 
 void requireIndex(const std::string& option, int64_t value, int64_t count, const std::string& owner,

@@ -27,6 +27,9 @@ std::shared_ptr<const CompiledNet> compileModel(const Args& args,
 Tensor openInput(const Args& args, const NetworkDef& def);
 /// Resolves --layer (name or index).
 size_t resolveLayerArg(const Args& args, const NetworkDef& def);
+/// Refuses, before anything is computed, output options (--png, --npy, ...) whose file could
+/// not be written: a missing or unwritable folder, or a folder in the file's place (Error).
+void checkOutputs(const Args& args, const std::vector<std::string>& options);
 /// Checks an index option whose valid range depends on the model or file (a channel, a class, a
 /// position): throws Error (exit 1) "OWNER has COUNT NOUN (0..COUNT-1); --OPTION VALUE is out of
 /// range" when `value` is not below `count`. Ranges fixed by the option itself are checked when

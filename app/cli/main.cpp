@@ -34,7 +34,7 @@ void printHelp(FILE* out) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    printHelp(stderr);
+    std::fprintf(stderr, "zfvis-cli: usage error: no command given (zfvis-cli help lists them)\n");
     return 2;
   }
   std::string name = argv[1];

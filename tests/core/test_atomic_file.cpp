@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/atomic_file.h"
+#include "core/error.h"
 
 namespace zfvis {
 namespace {
@@ -66,6 +67,35 @@ TEST(AtomicFile, WritesRemoveTemporaryFilesOfDeadProcessesOnly) {
   // The stale link is removed as a link: the file it pointed to is untouched.
   EXPECT_FALSE(fs::exists(fs::symlink_status(dir / ("out.png.tmp." + dead + ".9"))));
   EXPECT_EQ(readFile(dir / "victim.txt"), "keep");
+  fs::remove_all(dir);
+}
+
+TEST(AtomicFile, CheckWritableSaysWhatTheWriteWouldSay) {
+  const fs::path dir = fs::temp_directory_path() / ("zfvis-writable-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "folder");
+  writeFileAtomic(dir / "file", "x");
+  auto message = [](const fs::path& p) {
+    try {
+      checkWritable(p);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("writable");
+  };
+  EXPECT_EQ(message(dir / "new.png"), "writable");
+  EXPECT_EQ(message(dir / "file"), "writable");  // replaced by the rename
+  for (const fs::path& p : {dir / "no" / "a.png", dir / "folder", dir / "file" / "a.png"}) {
+    std::string written = "no error";
+    try {
+      writeFileAtomic(p, "x");
+    } catch (const Error& e) {
+      written = e.what();
+    }
+    EXPECT_EQ(message(p), written) << p;
+    EXPECT_NE(written, "no error") << p;
+  }
+  EXPECT_TRUE(fs::is_directory(dir / "folder"));
   fs::remove_all(dir);
 }
 
