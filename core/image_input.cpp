@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -103,7 +104,7 @@ struct AxisTaps {
   std::vector<float> weight;
 };
 
-AxisTaps axisTaps(int src, int dst, int offset, int count, bool area) {
+AxisTaps axisTaps(int src, int64_t dst, int64_t offset, int count, bool area) {
   AxisTaps t;
   const double s = 1.0 / (double(dst) / src);  // as cv::resize computes its scale
   auto tap = [&t](int index, float weight) {
@@ -112,9 +113,9 @@ AxisTaps axisTaps(int src, int dst, int offset, int count, bool area) {
   };
   for (int i = 0; i < count; ++i) {
     t.start.push_back(int(t.index.size()));
-    const int j = offset + i;
+    const int64_t j = offset + i;
     if (area) {
-      const double f1 = j * s, f2 = f1 + s;
+      const double f1 = double(j) * s, f2 = f1 + s;
       const double cell = std::min(s, src - f1);
       int s1 = static_cast<int>(std::ceil(f1)), s2 = static_cast<int>(std::floor(f2));
       s2 = std::min(s2, src - 1);
@@ -123,9 +124,11 @@ AxisTaps axisTaps(int src, int dst, int offset, int count, bool area) {
       for (int k = s1; k < s2; ++k) tap(k, float(1.0 / cell));
       if (f2 - s2 > 1e-3) tap(s2, float(std::min(std::min(f2 - s2, 1.0), cell) / cell));
     } else {
-      float f = float((j + 0.5) * s - 0.5);
-      int k = static_cast<int>(std::floor(f));
-      f -= float(k);
+      // In double, where OpenCV rounds to float first: the same weights for ordinary sizes, and
+      // still exact where float has no fraction left (coordinates beyond 2^24).
+      const double fd = (double(j) + 0.5) * s - 0.5;
+      int k = static_cast<int>(std::floor(fd));
+      float f = float(fd - k);
       if (k < 0) k = 0, f = 0.0f;
       if (k >= src - 1) k = src - 1, f = 0.0f;
       tap(k, 1.0f - f);
@@ -136,19 +139,20 @@ AxisTaps axisTaps(int src, int dst, int offset, int count, bool area) {
   return t;
 }
 
-// cv::imdecode with whatever the codec prints collected (see StderrCapture); a failure becomes
-// one Error quoting the codec's reason.
-cv::Mat decodeQuietly(const cv::Mat& buf, int flags, const ImageHeader& header,
-                      const std::string& what) {
+// cv::imdecode; a failure becomes one Error, quoting what the codec printed when that is
+// collected (see StderrCapture).
+cv::Mat decode(const cv::Mat& buf, int flags, const ImageHeader& header, const std::string& what,
+               bool captureCodecOutput) {
   cv::Mat out;
   std::string failure;
-  StderrCapture capture;
+  std::optional<StderrCapture> capture;
+  if (captureCodecOutput) capture.emplace();
   try {
     out = cv::imdecode(buf, flags);
   } catch (const cv::Exception& e) {
     failure = e.err;
   }
-  const std::string reason = codecReason(capture.finish());
+  const std::string reason = capture ? codecReason(capture->finish()) : std::string();
   if (out.empty()) {
     if (failure.empty()) failure = reason.empty() ? "the decoder gave up" : reason;
     throw Error("cannot read image " + what + ": the " + header.format + " data is damaged (" +
@@ -159,7 +163,9 @@ cv::Mat decodeQuietly(const cv::Mat& buf, int flags, const ImageHeader& header,
 
 }  // namespace
 
-cv::Mat decodeImageBgr(const std::string& bytes, const std::string& what, int64_t maxPixels) {
+cv::Mat decodeImageBgr(const std::string& bytes, const std::string& what,
+                       const ImageReadOptions& options) {
+  const int64_t maxPixels = options.maxPixels;
   if (bytes.empty()) throw Error("cannot read image " + what + ": the file is empty");
   // Only formats whose header gives the size reach a decoder, and only within the pixel limit.
   const ImageHeader header = readImageHeader(bytes);
@@ -179,7 +185,7 @@ cv::Mat decodeImageBgr(const std::string& bytes, const std::string& what, int64_
   if (looksTruncatedJpeg(bytes) || looksTruncatedPng(bytes))
     throw Error("cannot read image " + what + ": the file is truncated");
   cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
-  cv::Mat raw = decodeQuietly(buf, cv::IMREAD_UNCHANGED, header, what);
+  cv::Mat raw = decode(buf, cv::IMREAD_UNCHANGED, header, what, options.captureCodecOutput);
   if (int64_t(raw.total()) > maxPixels)  // the decoder disagrees with the header: refuse anyway
     throw Error("cannot read image " + what + ": it decodes to " + std::to_string(raw.cols) +
                 " x " + std::to_string(raw.rows) + " pixels, more than its header declares");
@@ -187,28 +193,30 @@ cv::Mat decodeImageBgr(const std::string& bytes, const std::string& what, int64_
   // Decode again with orientation applied (IMREAD_UNCHANGED ignores EXIF orientation); the first
   // decode is released first so the two never hold memory together.
   raw.release();
-  return to8Bit(decodeQuietly(buf, cv::IMREAD_ANYDEPTH | cv::IMREAD_COLOR, header, what));
+  return to8Bit(decode(buf, cv::IMREAD_ANYDEPTH | cv::IMREAD_COLOR, header, what,
+                       options.captureCodecOutput));
 }
 
-cv::Mat loadImageBgr(const std::filesystem::path& path, int64_t maxPixels) {
+cv::Mat loadImageBgr(const std::filesystem::path& path, const ImageReadOptions& options) {
   std::string bytes;
   try {
     bytes = readFile(path, size_t(1) << 30);
   } catch (const Error& e) {
     throw Error(std::string("cannot read image: ") + e.what());
   }
-  return decodeImageBgr(bytes, "'" + path.string() + "'", maxPixels);
+  return decodeImageBgr(bytes, "'" + path.string() + "'", options);
 }
 
 cv::Mat resizeAndCrop(const cv::Mat& bgr, int height, int width) {
   if (bgr.depth() != CV_8U || bgr.empty() || height < 1 || width < 1)
     throw Error("resizeAndCrop: expected a non-empty 8-bit image and a positive size");
-  // The scaled size and crop offsets as before; only the crop's pixels are computed.
+  // The scaled size (64-bit: a 1 x 20,000,000 strip scales to 227 x 4.5e9) and the crop offsets;
+  // only the crop's pixels are computed.
   const double scale = std::max(double(height) / bgr.rows, double(width) / bgr.cols);
-  const int rh = std::max(height, static_cast<int>(std::lround(bgr.rows * scale)));
-  const int rw = std::max(width, static_cast<int>(std::lround(bgr.cols * scale)));
+  const int64_t rh = std::max<int64_t>(height, std::llround(bgr.rows * scale));
+  const int64_t rw = std::max<int64_t>(width, std::llround(bgr.cols * scale));
   if (rh == bgr.rows && rw == bgr.cols)
-    return bgr(cv::Rect((rw - width) / 2, (rh - height) / 2, width, height)).clone();
+    return bgr(cv::Rect(int((rw - width) / 2), int((rh - height) / 2), width, height)).clone();
   const bool area = scale < 1.0;
   const AxisTaps rows = axisTaps(bgr.rows, rh, (rh - height) / 2, height, area);
   const AxisTaps cols = axisTaps(bgr.cols, rw, (rw - width) / 2, width, area);
@@ -286,7 +294,7 @@ cv::Mat tensorToImage(const Tensor& input, Preprocess preset) {
 }
 
 Tensor loadNetworkInput(const std::filesystem::path& path, const InputSpec& spec,
-                        int64_t maxPixels) {
+                        const ImageReadOptions& options) {
   std::string ext = path.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
   if (ext == ".npy") {
@@ -303,7 +311,7 @@ Tensor loadNetworkInput(const std::filesystem::path& path, const InputSpec& spec
     throw Error("network input '" + spec.name + "' has shape " + spec.shape.str() +
                 ", which is not an image (C x H x W); give a .npy tensor instead of '" +
                 path.string() + "'");
-  cv::Mat bgr = loadImageBgr(path, maxPixels);
+  cv::Mat bgr = loadImageBgr(path, options);
   cv::Mat crop =
       resizeAndCrop(bgr, static_cast<int>(spec.shape[1]), static_cast<int>(spec.shape[2]));
   return imageToTensor(crop, static_cast<int>(spec.shape[0]), spec.preprocess);

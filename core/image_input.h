@@ -17,16 +17,25 @@ namespace zfvis {
 /// phone and 102 MP medium-format sensors, and decodes in at most about 1.5 GB (16-bit RGBA).
 inline constexpr int64_t kDefaultMaxImagePixels = 128'000'000;
 
+/// How image files are read.
+struct ImageReadOptions {
+  int64_t maxPixels = kDefaultMaxImagePixels;  // larger images are refused before decoding
+  /// Collect what the codec libraries print on stderr while decoding (libpng's warnings, ...)
+  /// and quote it in the one error line instead. This redirects descriptor 2 for the whole
+  /// process (StderrCapture), so it is for single-threaded command-line use: in the GUI it could
+  /// swallow another thread's output.
+  bool captureCodecOutput = false;
+};
+
 /// Loads an image (PNG, JPEG, BMP, TIFF, WebP, PNM/PAM/PFM, Sun raster, Radiance HDR, JPEG 2000;
 /// 8/16-bit or float, gray, RGB, RGBA composited over white, EXIF orientation applied) as 8-bit
 /// BGR. Throws Error naming the file when it is missing, is not one of those formats, has a
-/// damaged header, declares more than `maxPixels` pixels (checked from the header, before
-/// decoding), is truncated or fails to decode; what the codec printed is quoted in that one line
-/// instead of reaching stderr.
-cv::Mat loadImageBgr(const std::filesystem::path& path, int64_t maxPixels = kDefaultMaxImagePixels);
+/// damaged header, declares more than `options.maxPixels` pixels (checked from the header,
+/// before decoding), is truncated or fails to decode.
+cv::Mat loadImageBgr(const std::filesystem::path& path, const ImageReadOptions& options = {});
 /// Decodes image bytes like loadImageBgr; `what` names the source in errors.
 cv::Mat decodeImageBgr(const std::string& bytes, const std::string& what,
-                       int64_t maxPixels = kDefaultMaxImagePixels);
+                       const ImageReadOptions& options = {});
 
 /// The network's view of an 8-bit image: scaled so it covers height x width (shorter side first,
 /// the longer one rounded to whole pixels) and centre-cropped, with area averaging when shrinking
@@ -43,11 +52,10 @@ Tensor imageToTensor(const cv::Mat& bgr, int channels, Preprocess preset);
 /// The inverse of imageToTensor for one sample (C x H x W or 1 x C x H x W): 8-bit BGR, clamped.
 cv::Mat tensorToImage(const Tensor& input, Preprocess preset);
 
-/// Loads a network input from an image file (loadImageBgr with `maxPixels`, resizeAndCrop,
-/// preset) or a float32 .npy file (C x H x W or 1 x C x H x W, used as is). Returns
-/// 1 x C x H x W; throws Error naming the file and both shapes when a .npy does not match the
-/// network input.
+/// Loads a network input from an image file (loadImageBgr with `options`, resizeAndCrop, preset)
+/// or a float32 .npy file (C x H x W or 1 x C x H x W, used as is). Returns 1 x C x H x W; throws
+/// Error naming the file and both shapes when a .npy does not match the network input.
 Tensor loadNetworkInput(const std::filesystem::path& path, const InputSpec& spec,
-                        int64_t maxPixels = kDefaultMaxImagePixels);
+                        const ImageReadOptions& options = {});
 
 }  // namespace zfvis

@@ -4,9 +4,9 @@
 // descriptor 2 is pointed at an in-memory file and what they print is collected instead: a failed
 // decode becomes one error line that quotes the codec's reason, a successful one stays quiet.
 //
-// The redirection is process-wide: anything another thread writes to stderr during a decode is
-// collected too (zfvis's own threads do not write to stderr while decoding). Captures are
-// serialised by a mutex, so concurrent decodes take turns.
+// The redirection is process-wide: anything another thread writes to stderr meanwhile is collected
+// too, so only single-threaded callers use it (zfvis-cli, not the GUI). Captures are serialised by
+// a mutex.
 #pragma once
 
 #include <mutex>

@@ -39,10 +39,11 @@ std::shared_ptr<const CompiledNet> compileModel(const Args& args,
 Tensor openInput(const Args& args, const NetworkDef& def) {
   InputSpec spec = def.input;
   if (auto p = args.value("preprocess")) spec.preprocess = parsePreprocess(*p);
+  ImageReadOptions read;
   // Up to 2^40: beyond OpenCV's own limit of 2^30 pixels the decoders refuse anyway.
-  const int64_t maxPixels =
-      args.int64Value("max-pixels", kDefaultMaxImagePixels, 1, int64_t(1) << 40);
-  return loadNetworkInput(args.required("image"), spec, maxPixels);
+  read.maxPixels = args.int64Value("max-pixels", kDefaultMaxImagePixels, 1, int64_t(1) << 40);
+  read.captureCodecOutput = true;  // one line per failure: nothing else prints while decoding
+  return loadNetworkInput(args.required("image"), spec, read);
 }
 
 size_t resolveLayerArg(const Args& args, const NetworkDef& def) {

@@ -132,6 +132,19 @@ TEST_F(ImageInput, CropMatchesOpenCvResizeOfTheWholeImage) {
   }
 }
 
+TEST_F(ImageInput, CropOfAStripTooLongToScaleWhole) {
+  // 1 x 12,000,000: scaled whole it would be 227 x 2.7e9 pixels (more than OpenCV can hold). The
+  // crop is the middle source pixel's width, centred on the edge where black turns white, so
+  // bilinear interpolation makes it the ramp 255 * x / 227 along every row.
+  cv::Mat strip(1, 12000000, CV_8UC3, cv::Scalar(0, 0, 0));
+  strip(cv::Rect(6000000, 0, 6000000, 1)).setTo(cv::Scalar(255, 255, 255));
+  const cv::Mat crop = resizeAndCrop(strip, 227, 227);
+  ASSERT_EQ(crop.size(), cv::Size(227, 227));
+  for (int y : {0, 113, 226})
+    for (int x = 0; x < 227; ++x)
+      EXPECT_NEAR(crop.at<cv::Vec3b>(y, x)[1], 255.0 * x / 227, 1.0) << y << ", " << x;
+}
+
 TEST_F(ImageInput, ShorterSideIsResizedThenCropped) {
   cv::Mat m(10, 20, CV_8UC3, cv::Scalar(0, 0, 0));
   m(cv::Rect(10, 0, 10, 10)).setTo(cv::Scalar(255, 255, 255));  // right half white
