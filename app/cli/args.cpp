@@ -123,22 +123,19 @@ std::vector<int> Args::intTuple(const std::string& name, size_t count, int lo, i
                                 const std::string& form) const {
   auto v = value(name);
   if (!v) return {};
-  std::vector<int> out;
-  size_t at = 0;
-  while (true) {
+  std::vector<std::string_view> parts;
+  for (size_t at = 0;;) {
     const size_t comma = v->find(',', at);
-    const std::string_view part = std::string_view(*v).substr(
-        at, comma == std::string::npos ? std::string::npos : comma - at);
-    if (out.size() == count || !isInteger(part))
-      throw UsageError("--" + name + " expects " + form + " (" + std::to_string(count) +
-                       " integers separated by commas), got '" + *v + "'");
-    out.push_back(static_cast<int>(parseInteger(part, name, lo, hi)));
+    parts.push_back(
+        std::string_view(*v).substr(at, comma == std::string::npos ? comma : comma - at));
     if (comma == std::string::npos) break;
     at = comma + 1;
   }
-  if (out.size() != count)
+  if (parts.size() != count || !std::all_of(parts.begin(), parts.end(), isInteger))
     throw UsageError("--" + name + " expects " + form + " (" + std::to_string(count) +
                      " integers separated by commas), got '" + *v + "'");
+  std::vector<int> out;
+  for (std::string_view p : parts) out.push_back(static_cast<int>(parseInteger(p, name, lo, hi)));
   return out;
 }
 
