@@ -2,31 +2,23 @@
 // files whose process is gone are removed by the next write of the same target, and nothing else.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "tests/reference/cli_runner.h"
 
 namespace zfvis {
 namespace {
 
 namespace fs = std::filesystem;
 
-// The id of a process that has exited (and been reaped), as a kill -9 leaves it.
-long deadPid() {
-  const pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  ::waitpid(child, nullptr, 0);
-  return long(child);
-}
-
 TEST(AtomicFile, ProcessAliveTellsRunningFromGone) {
   EXPECT_TRUE(processAlive(::getpid()));
   EXPECT_TRUE(processAlive(1));
-  EXPECT_FALSE(processAlive(deadPid()));
+  EXPECT_FALSE(processAlive(testing::deadProcessId()));
   EXPECT_FALSE(processAlive(0));
   EXPECT_FALSE(processAlive(-5));
 }
@@ -46,7 +38,8 @@ TEST(AtomicFile, WritesRemoveTemporaryFilesOfDeadProcessesOnly) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   writeFileAtomic(dir / "victim.txt", "keep");
-  const std::string dead = std::to_string(deadPid()), live = std::to_string(::getpid());
+  const std::string dead = std::to_string(testing::deadProcessId()),
+                    live = std::to_string(::getpid());
   const std::vector<std::string> stale = {"out.png.tmp." + dead + ".0",
                                           "out.png.tmp." + dead + ".17"};
   const std::vector<std::string> kept = {

@@ -4,7 +4,6 @@
 // cancelled export leaves nothing behind.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -21,6 +20,7 @@
 #include "core/net_builder.h"
 #include "core/npy.h"
 #include "core/render/png.h"
+#include "tests/reference/cli_runner.h"
 
 namespace zfvis {
 namespace {
@@ -363,20 +363,13 @@ TEST(StagingDir, UncommittedStagingIsRemovedAndCommitMovesIt) {
   fs::remove_all(base);
 }
 
-// The id of a process that has exited (and been reaped), as a kill -9 leaves it.
-long deadPid() {
-  const pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  ::waitpid(child, nullptr, 0);
-  return long(child);
-}
-
 TEST(StagingDir, FoldersOfKilledExportsAreRemovedByTheNextOne) {
   const fs::path base = fs::temp_directory_path() / ("zfvis-stale-" + std::to_string(::getpid()));
   fs::remove_all(base);
   fs::create_directories(base / "victim");
   writeFileAtomic(base / "victim" / "keep.txt", "keep");
-  const std::string dead = std::to_string(deadPid()), live = std::to_string(::getpid());
+  const std::string dead = std::to_string(testing::deadProcessId()),
+                    live = std::to_string(::getpid());
   const std::vector<std::string> stale = {"out.tmp-" + dead + "-aB3xYz",
                                           "out.old-" + dead + "-Q9w2E1"};
   const std::vector<std::string> kept = {
