@@ -1,6 +1,8 @@
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,11 +14,70 @@
 
 namespace zfvis {
 
+bool processAlive(long pid) {
+  if (pid <= 0) return false;
+  // Signal 0 checks existence only; EPERM means the process exists but belongs to someone else.
+  return ::kill(pid_t(pid), 0) == 0 || errno == EPERM;
+}
+
+long leftoverPid(std::string_view name, std::string_view prefix, char separator,
+                 std::string_view restChars) {
+  if (name.substr(0, prefix.size()) != prefix) return -1;
+  name.remove_prefix(prefix.size());
+  const size_t sep = name.find(separator);
+  if (sep == 0 || sep == std::string_view::npos || sep > 9 || sep + 1 == name.size()) return -1;
+  long pid = 0;
+  for (char c : name.substr(0, sep)) {
+    if (c < '0' || c > '9') return -1;
+    pid = pid * 10 + (c - '0');
+  }
+  if (name.substr(sep + 1).find_first_not_of(restChars) != std::string_view::npos) return -1;
+  return pid;
+}
+
+void removeStaleTempFiles(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  const std::string prefix = path.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const long pid = leftoverPid(name, prefix, '.', "0123456789");
+    if (pid < 0 || processAlive(pid)) continue;
+    std::error_code typeError;
+    if (!it->is_symlink(typeError) && !it->is_regular_file(typeError)) continue;
+    ::unlink(it->path().c_str());  // a symbolic link is removed itself, never its target
+  }
+}
+
+void checkWritable(const std::filesystem::path& path) {
+  const std::filesystem::path parent = path.parent_path().empty() ? "." : path.parent_path();
+  struct stat st {};
+  int err = 0;
+  if (::stat(parent.c_str(), &st) != 0)
+    err = errno;
+  else if (!S_ISDIR(st.st_mode))
+    err = ENOTDIR;
+  else if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    err = EISDIR;
+  else if (::access(parent.c_str(), W_OK) != 0)
+    err = errno;
+  if (err) throw Error("cannot write '" + path.string() + "': " + std::strerror(err));
+}
+
 void writeFileAtomic(const std::filesystem::path& path, std::string_view bytes) {
   static std::atomic<unsigned> counter{0};
-  std::filesystem::path tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  removeStaleTempFiles(path);
+  // O_EXCL | O_NOFOLLOW: never write through a file or link that is already there under the
+  // temporary name (a leftover of an earlier process with the same id); take the next name.
+  std::filesystem::path tmp;
+  int fd = -1;
+  for (int attempt = 0; fd < 0 && attempt < 100; ++attempt) {
+    tmp = path;
+    tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST) break;
+  }
   if (fd < 0) throw Error("cannot write '" + path.string() + "': " + std::strerror(errno));
   size_t done = 0;
   while (done < bytes.size()) {

@@ -47,13 +47,22 @@ Header parseHeader(const std::string& b, const std::string& what) {
     out.fortran = m[1] == "True";
   if (!std::regex_search(h, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))")))
     throw Error(what + ": .npy header has no 'shape'");
-  std::string dims = m[1];
-  std::regex num(R"(\d+)");
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num); it != std::sregex_iterator();
-       ++it) {
-    const std::string s = it->str();
-    if (s.size() > 12) throw Error(what + ": .npy dimension " + s + " is absurd");
-    out.shape.push_back(std::stoll(s));
+  // "3, 67, 67" or "3," or "": every entry must be a non-negative decimal integer, so a shape
+  // such as (3, -67, 67) or (3, 6.5) is refused rather than read digit by digit.
+  const std::string dims = m[1];
+  size_t at = 0;
+  while (at < dims.size()) {
+    size_t comma = dims.find(',', at);
+    if (comma == std::string::npos) comma = dims.size();
+    std::string d = dims.substr(at, comma - at);
+    d.erase(0, d.find_first_not_of(" \t"));
+    d.erase(d.find_last_not_of(" \t") + 1);
+    if (d.empty() && comma == dims.size() && !out.shape.empty()) break;  // "(3,)"
+    if (d.empty() || d.size() > 12 || d.find_first_not_of("0123456789") != std::string::npos)
+      throw Error(what + ": .npy shape (" + dims + ") has the dimension '" + d +
+                  "', expected non-negative whole numbers");
+    out.shape.push_back(std::stoll(d));
+    at = comma + 1;
   }
   if (out.fortran)
     throw Error(what + ": Fortran-order .npy arrays are not supported (expected C order)");

@@ -1,8 +1,11 @@
-// Command-line parsing for zfvis-cli subcommands: --name value options, flags, repeats.
+// Command-line parsing for zfvis-cli subcommands: --name value options, flags, repeats, and the one
+// place where option values become numbers (whole-string parses with range checks, never wrapping).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace zfvis::cli {
@@ -13,6 +16,12 @@ struct OptionSpec {
   bool takesValue = true;   // false for flags such as --json
   bool repeatable = false;  // may appear several times (--model A --model B)
 };
+
+/// Parses all of `text` as a decimal integer within [lo, hi]; throws UsageError naming --option and
+/// the range when it is malformed, has trailing characters, overflows or lies outside the range.
+int64_t parseInteger(std::string_view text, std::string_view option, int64_t lo, int64_t hi);
+/// Parses all of `text` as a finite decimal number within [lo, hi]; throws UsageError otherwise.
+double parseNumber(std::string_view text, std::string_view option, double lo, double hi);
 
 class Args {
  public:
@@ -32,8 +41,17 @@ class Args {
   std::vector<std::string> values(const std::string& name) const;
   /// An integer option within [lo, hi], or `fallback` when absent; throws UsageError otherwise.
   int intValue(const std::string& name, int fallback, int lo, int hi) const;
-  /// A floating-point option, or `fallback` when absent; throws UsageError when malformed.
-  double doubleValue(const std::string& name, double fallback) const;
+  /// A 64-bit integer option within [lo, hi], or `fallback` when absent (pixel and byte counts).
+  int64_t int64Value(const std::string& name, int64_t fallback, int64_t lo, int64_t hi) const;
+  /// Every value of a repeatable integer option, each within [lo, hi].
+  std::vector<int> intValues(const std::string& name, int lo, int hi) const;
+  /// A comma-separated list of exactly `count` integers within [lo, hi] ("6,7" for --position
+  /// Y,X, `form` names it in messages); empty when the option is absent.
+  std::vector<int> intTuple(const std::string& name, size_t count, int lo, int hi,
+                            const std::string& form) const;
+  /// A finite number option within [lo, hi], or `fallback` when absent; throws UsageError
+  /// otherwise.
+  double doubleValue(const std::string& name, double fallback, double lo, double hi) const;
 
  private:
   std::vector<std::pair<std::string, std::string>> m_values;

@@ -93,6 +93,7 @@ int runPredict(const ArgList& argv) {
   Args args(argv, withOptions(runOptions(), {{"top"}, {"json", false}, {"npy"}}), "predict");
   auto def = openModel(args);
   const int top = args.intValue("top", 5, 1, 100000);
+  checkOutputs(args, {"npy"});
   Tensor input = openInput(args, *def);
   auto net = compileModel(args, def);
   Session session(net);
@@ -156,6 +157,7 @@ int runActivations(const ArgList& argv) {
       throw UsageError("--normalize expects map or layer, got '" + *n + "'");
   }
   go.markMax = args.has("mark-max");
+  checkOutputs(args, {"npy", "png"});
   Tensor input = openInput(args, *def);
   auto net = compileModel(args, def);
   Session session(net);

@@ -2,7 +2,6 @@
 // (RMS, dead filters, ZF's renormalisation radius, low/mid/high frequency shares) as JSON, and
 // their radial power spectra (Zeiler & Fergus 2013, fig. 6).
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -25,14 +24,7 @@ namespace {
 
 // Strides for the .npy banks: none, one for all, or one per .npy bank in order.
 std::vector<int> npyStrides(const Args& args, size_t npyCount) {
-  std::vector<int> out;
-  for (const std::string& v : args.values("stride")) {
-    int s = 0;
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), s);
-    if (ec != std::errc() || end != v.data() + v.size() || s < 1 || s > 4096)
-      throw UsageError("--stride expects an integer from 1 to 4096, got '" + v + "'");
-    out.push_back(s);
-  }
+  std::vector<int> out = args.intValues("stride", 1, 4096);
   if (out.size() > 1 && out.size() != npyCount)
     throw UsageError("--stride given " + std::to_string(out.size()) + " times for " +
                      std::to_string(npyCount) +
@@ -83,6 +75,7 @@ int runCompare(const ArgList& argv) {
   if (auto n = args.value("normalize")) vo.normalization = parseFilterNormalization(*n);
   vo.scale = args.intValue("scale", 0, 1, 64);
 
+  checkOutputs(args, {"png", "spectrum-png", "json"});
   std::vector<CompareSide> sides;
   size_t npyIndex = 0;
   for (const std::string& spec : specs) {

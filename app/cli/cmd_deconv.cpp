@@ -12,18 +12,6 @@
 
 namespace zfvis::cli {
 
-namespace {
-
-cv::Point parsePosition(const std::string& s) {
-  int y = 0, x = 0;
-  char extra = 0;
-  if (std::sscanf(s.c_str(), "%d,%d%c", &y, &x, &extra) != 2)
-    throw UsageError("--position expects Y,X (e.g. 6,7), got '" + s + "'");
-  return {x, y};
-}
-
-}  // namespace
-
 int runDeconv(const ArgList& argv) {
   Args args(argv,
             withOptions(runOptions(), {{"layer"},
@@ -53,8 +41,20 @@ int runDeconv(const ArgList& argv) {
         "combined with --channel or --position");
   const int channel = args.intValue("channel", -1, 0, 1 << 30);
   std::optional<cv::Point> position;
-  if (auto p = args.value("position")) position = parsePosition(*p);
+  if (auto yx = args.intTuple("position", 2, 0, 1 << 30, "Y,X (e.g. 6,7)"); !yx.empty())
+    position = cv::Point(yx[1], yx[0]);
+  // Channel and position are checked against the layer before the image is read and run.
+  const Shape shape = def->outputShapes()[layer];
+  const std::string layerName = "layer '" + def->layers[layer].name + "'";
+  if (channel >= 0 && shape.rank() > 0)
+    requireIndex("channel", channel, shape[0], layerName, "channels");
+  if (position && shape.rank() == 3) {
+    requireIndex("position", position->y, shape[1], layerName + " (" + shape.str() + ")", "rows");
+    requireIndex("position", position->x, shape[2], layerName + " (" + shape.str() + ")",
+                 "columns");
+  }
 
+  checkOutputs(args, {"npy", "png"});
   Tensor input = openInput(args, *def);
   auto net = compileModel(args, def);
   Session session(net);

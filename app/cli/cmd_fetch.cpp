@@ -168,7 +168,15 @@ int runFetch(const ArgList& argv) {
     id = rest.front();
     rest.erase(rest.begin());
   }
-  Args args(rest, {{"list", false}, {"json", false}, {"manifest"}, {"base-url"}, {"cache-dir"}},
+  Args args(rest,
+            {{"list", false},
+             {"json", false},
+             {"manifest"},
+             {"base-url"},
+             {"cache-dir"},
+             {"min-rate"},
+             {"rate-window"},
+             {"timeout"}},
             "fetch");
   if (args.has("list") && !id.empty())
     throw UsageError("fetch: give either a model id or --list, not both");
@@ -176,6 +184,14 @@ int runFetch(const ArgList& argv) {
     throw UsageError("fetch: which model? give an id (see `zfvis-cli fetch --list`)");
   if (args.has("json") && !args.has("list"))
     throw UsageError("fetch: --json only applies to --list");
+  // The limits (0 switches the rate or the total timeout off); checked before anything is read.
+  DownloadOptions options;
+  options.minRateBytesPerSecond =
+      args.intValue("min-rate", int(options.minRateBytesPerSecond), 0, 1 << 30);
+  options.rateWindowSeconds =
+      args.intValue("rate-window", int(options.rateWindowSeconds), 1, 86400);
+  options.totalTimeoutSeconds =
+      args.intValue("timeout", int(options.totalTimeoutSeconds), 0, 30 * 86400);
 
   std::optional<ZooManifest> loaded;
   if (auto file = args.value("manifest")) loaded = loadZooManifest(*file);
@@ -193,7 +209,6 @@ int runFetch(const ArgList& argv) {
 
   InterruptGuard interruptGuard;
   FetchProgress progress(model.id);
-  DownloadOptions options;
   options.onStatus = [&progress](const std::string& text) { progress.status(text); };
   DownloadResult result;
   try {

@@ -64,6 +64,7 @@ int runFilters(const ArgList& argv) {
   go.columns = args.intValue("columns", 0, 1, 4096);
   go.scale = args.intValue("scale", 0, 1, 64);
   const int npyStride = args.intValue("stride", 0, 1, 1 << 16);
+  const int channel = args.intValue("channel", -1, 0, 1 << 30);
   if (npyBank && args.has("layer"))
     throw UsageError("--layer does not apply to the .npy filter bank '" + spec + "'");
   if (npyBank && args.has("weights"))
@@ -72,6 +73,7 @@ int runFilters(const ArgList& argv) {
     throw UsageError("--stride only applies to a .npy filter bank (a model's layer has its own)");
   if (!npyBank) args.required("layer");
 
+  checkOutputs(args, {"npy", "png"});
   FilterBank bank;
   if (npyBank) {
     bank = readFilterBankNpy(spec, npyStride, order.value_or(ChannelOrder::Bgr));
@@ -80,14 +82,15 @@ int runFilters(const ArgList& argv) {
     bank = convFilterBank(*def, resolveLayerArg(args, *def));
     if (order) bank.channelOrder = *order;
   }
-  if (args.has("channel")) {
+  const std::string bankName = bank.layer.empty() ? "'" + spec + "'" : "layer '" + bank.layer + "'";
+  if (channel >= 0) {
     go.channels = FilterChannels::Single;
-    go.inputChannel = args.intValue("channel", 0, 0, bank.inputChannels() - 1);
+    requireIndex("channel", channel, bank.inputChannels(), bankName, "input channels");
+    go.inputChannel = channel;
   }
   if (go.channels == FilterChannels::Rgb && bank.inputChannels() != 3)
-    throw UsageError("--rgb needs 3 input channels, " +
-                     (bank.layer.empty() ? "'" + spec + "'" : "layer '" + bank.layer + "'") +
-                     " has " + std::to_string(bank.inputChannels()));
+    throw Error("--rgb needs 3 input channels, " + bankName + " has " +
+                std::to_string(bank.inputChannels()));
   go.channelOrder = bank.channelOrder;
   go.colourInput = bank.colourInput;
   const FilterChannels shown = resolveFilterChannels(bank.weights.shape(), go);

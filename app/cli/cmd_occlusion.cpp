@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
@@ -73,7 +74,8 @@ int runOcclusion(const ArgList& argv) {
   OcclusionOptions o;
   o.patch = args.intValue("patch", 50, 1, 1 << 20);
   o.stride = args.intValue("stride", 8, 1, 1 << 20);
-  o.fill = float(args.doubleValue("fill", 0.0));
+  o.fill = float(args.doubleValue("fill", 0.0, -std::numeric_limits<float>::max(),
+                                  std::numeric_limits<float>::max()));
   o.targetClass = args.intValue("class", -1, 0, 1 << 30);
   o.batch = args.intValue("batch", 32, 1, 4096);
   o.incremental = !args.has("whole-copies");
@@ -89,25 +91,24 @@ int runOcclusion(const ArgList& argv) {
   if (in.rank() != 3)
     throw Error("model '" + def->name + "' has input " + in.str() + ", expected C x H x W");
   if (o.patch > in[1] || o.patch > in[2])
-    throw UsageError("--patch " + std::to_string(o.patch) + " is larger than the " +
-                     std::to_string(in[1]) + " x " + std::to_string(in[2]) + " input of model '" +
-                     def->name + "'");
+    throw Error("model '" + def->name + "' has a " + std::to_string(in[1]) + " x " +
+                std::to_string(in[2]) + " input (patch sizes 1.." +
+                std::to_string(std::min(in[1], in[2])) + "); --patch " + std::to_string(o.patch) +
+                " is out of range");
   const std::vector<Shape> shapes = def->outputShapes();
   const int classes = int(shapes.back().numel());
-  if (o.targetClass >= classes)
-    throw UsageError("--class " + std::to_string(o.targetClass) + " is out of range: model '" +
-                     def->name + "' has " + std::to_string(classes) + " classes (0.." +
-                     std::to_string(classes - 1) + ")");
+  if (o.targetClass >= 0)
+    requireIndex("class", o.targetClass, classes, "model '" + def->name + "'", "classes");
   if (args.has("layer")) {
     const size_t layer = resolveLayerArg(args, *def);
-    const int channels = int(shapes[layer].rank() ? shapes[layer][0] : 1);
     o.layer = layer;
     o.channel = args.intValue("channel", -1, 0, 1 << 30);
-    if (o.channel >= channels)
-      throw UsageError("--channel " + std::to_string(o.channel) + " is out of range: layer '" +
-                       def->layers[layer].name + "' has " + std::to_string(channels) + " channels");
+    if (o.channel >= 0)
+      requireIndex("channel", o.channel, shapes[layer].rank() ? shapes[layer][0] : 1,
+                   "layer '" + def->layers[layer].name + "'", "channels");
   }
 
+  checkOutputs(args, {"npy", "label-map", "feature-npy", "png", "label-png", "feature-png"});
   Tensor input = openInput(args, *def);
   auto net = compileModel(args, def);
   StderrProgress progress;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/image_input.h"
 #include "core/model_loader.h"
@@ -14,7 +15,7 @@ std::vector<OptionSpec> modelOptions() {
 }
 
 std::vector<OptionSpec> runOptions() {
-  return withOptions(modelOptions(), {{"image"}, {"preprocess"}});
+  return withOptions(modelOptions(), {{"image"}, {"preprocess"}, {"max-pixels"}});
 }
 
 std::vector<OptionSpec> withOptions(std::vector<OptionSpec> base, std::vector<OptionSpec> extra) {
@@ -38,11 +39,28 @@ std::shared_ptr<const CompiledNet> compileModel(const Args& args,
 Tensor openInput(const Args& args, const NetworkDef& def) {
   InputSpec spec = def.input;
   if (auto p = args.value("preprocess")) spec.preprocess = parsePreprocess(*p);
-  return loadNetworkInput(args.required("image"), spec);
+  ImageReadOptions read;
+  // Up to 2^40: beyond OpenCV's own limit of 2^30 pixels the decoders refuse anyway.
+  read.maxPixels = args.int64Value("max-pixels", kDefaultMaxImagePixels, 1, int64_t(1) << 40);
+  read.captureCodecOutput = true;  // one line per failure: nothing else prints while decoding
+  return loadNetworkInput(args.required("image"), spec, read);
 }
 
 size_t resolveLayerArg(const Args& args, const NetworkDef& def) {
   return def.resolveLayer(args.required("layer"));
+}
+
+void checkOutputs(const Args& args, const std::vector<std::string>& options) {
+  for (const std::string& o : options)
+    if (auto path = args.value(o)) checkWritable(*path);
+}
+
+void requireIndex(const std::string& option, int64_t value, int64_t count, const std::string& owner,
+                  const std::string& noun) {
+  if (value >= 0 && value < count) return;
+  throw Error(owner + " has " + std::to_string(count) + " " + noun + " (0.." +
+              std::to_string(count - 1) + "); --" + option + " " + std::to_string(value) +
+              " is out of range");
 }
 
 std::string describeModel(const NetworkDef& def) {

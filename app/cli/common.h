@@ -22,10 +22,20 @@ std::shared_ptr<const NetworkDef> openModel(const Args& args);
 /// Compiles a definition with --threads.
 std::shared_ptr<const CompiledNet> compileModel(const Args& args,
                                                 std::shared_ptr<const NetworkDef> def);
-/// Loads --image (image or .npy) for a model, honouring --preprocess; returns 1 x C x H x W.
+/// Loads --image (image or .npy) for a model, honouring --preprocess and --max-pixels; returns
+/// 1 x C x H x W.
 Tensor openInput(const Args& args, const NetworkDef& def);
 /// Resolves --layer (name or index).
 size_t resolveLayerArg(const Args& args, const NetworkDef& def);
+/// Refuses, before anything is computed, output options (--png, --npy, ...) whose file could
+/// not be written: a missing or unwritable folder, or a folder in the file's place (Error).
+void checkOutputs(const Args& args, const std::vector<std::string>& options);
+/// Checks an index option whose valid range depends on the model or file (a channel, a class, a
+/// position): throws Error (exit 1) "OWNER has COUNT NOUN (0..COUNT-1); --OPTION VALUE is out of
+/// range" when `value` is not below `count`. Ranges fixed by the option itself are checked when
+/// parsing (UsageError, exit 2).
+void requireIndex(const std::string& option, int64_t value, int64_t count, const std::string& owner,
+                  const std::string& noun);
 /// "caffe-alexnet (built-in, untrained: He-normal weights)" / "model.onnx".
 std::string describeModel(const NetworkDef& def);
 

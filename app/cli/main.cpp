@@ -23,7 +23,10 @@ void printHelp(FILE* out) {
   std::fprintf(out,
                "\nMODEL is a built-in name (see `zfvis-cli models`), an .onnx file, a Keras .h5 "
                "file or zoo:ID\n(a Model Zoo file fetched with `zfvis-cli fetch ID`).\nIMAGE is "
-               "any image OpenCV reads, or a float32 .npy tensor (C x H x W).\n"
+               "an image (PNG, JPEG, BMP, TIFF, WebP, ...) or a float32 .npy tensor (C x H x W);\n"
+               "commands that take --image also take --preprocess caffe|torchvision|raw and\n"
+               "--max-pixels N (images with more pixels are refused before decoding; default "
+               "128000000).\n"
                "Exit codes: 0 success, 1 runtime failure, 2 usage error.\n");
 }
 
@@ -31,7 +34,7 @@ void printHelp(FILE* out) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    printHelp(stderr);
+    std::fprintf(stderr, "zfvis-cli: usage error: no command given (zfvis-cli help lists them)\n");
     return 2;
   }
   std::string name = argv[1];

@@ -42,7 +42,10 @@ const std::vector<Command>& commands() {
        "--model M [--batch N] [--iters K] [--warmup W] [--all-layers] [--deconv LAYER [--top K] "
        "[--mode M]]",
        runBench},
-      {"fetch", "ID | --list [--json] [--manifest F] [--base-url U] [--cache-dir D]", runFetch},
+      {"fetch",
+       "ID | --list [--json] [--manifest F] [--base-url U] [--cache-dir D] [--min-rate BYTES/S] "
+       "[--rate-window S] [--timeout S]",
+       runFetch},
   };
   return table;
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -51,6 +52,42 @@ std::string layerStem(size_t index, size_t count, const std::string& name) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%0*zu", width, index);
   return "layers/" + std::string(buf) + "-" + safeName(name);
+}
+
+// --force replaces only an earlier zfvis report, never a folder holding anything else: `dir` must
+// be empty, or hold a manifest.json written by zfvis and nothing that manifest does not list.
+void requireReplaceableReport(const fs::path& dir) {
+  const std::string quoted = "'" + dir.string() + "'";
+  std::error_code ec;
+  if (fs::is_empty(dir, ec) && !ec) return;
+  const fs::path manifest = dir / "manifest.json";
+  std::set<std::string> listed;
+  try {
+    if (!fs::is_regular_file(fs::symlink_status(manifest, ec))) throw Error("no manifest.json");
+    const Json m = Json::parse(readFile(manifest, size_t(64) << 20));
+    const std::string generator = m.value("generator", "");
+    if (generator.rfind("zfvis ", 0) != 0 || !m.at("files").is_array())
+      throw Error("not written by zfvis");
+    for (const Json& f : m.at("files")) listed.insert(f.at("path").get<std::string>());
+  } catch (const std::exception&) {
+    throw Error(quoted + " exists and is not a zfvis report (no manifest.json written by zfvis); " +
+                "not replacing it");
+  }
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string rel = it->path().lexically_relative(dir).generic_string();
+    std::error_code typeError;
+    const bool ours =
+        it->is_symlink(typeError) ? false
+        : it->is_directory(typeError)
+            ? std::any_of(listed.begin(), listed.end(),
+                          [&](const std::string& p) { return p.rfind(rel + "/", 0) == 0; })
+            : listed.count(rel) > 0;
+    if (!ours)
+      throw Error(quoted + " holds '" + rel +
+                  "', which is not part of its zfvis report; not replacing it (move it away or "
+                  "choose another --out)");
+  }
+  if (ec) throw Error("cannot read " + quoted + ": " + ec.message() + "; not replacing it");
 }
 
 bool isPassThrough(LayerType t) {
@@ -162,7 +199,8 @@ ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& 
     throw Error("export of model '" + def.name + "': input has shape " + input.shape().str() +
                 ", expected 1 x " + def.input.shape.str());
 
-  StagingDir stage(o.outDir, o.force);  // refuses an existing folder before any work
+  // Refuses an existing folder before any work, unless --force and it is an earlier report.
+  StagingDir stage(o.outDir, o.force ? ReplaceCheck(requireReplaceableReport) : ReplaceCheck());
   reportProgress(progress, 0, layerCount);
   const fs::path root = stage.path();
   fs::create_directory(root / "layers");

@@ -45,10 +45,11 @@ const char* exportProjectionsName(ExportProjections p);
 ExportProjections parseExportProjections(const std::string& name);
 
 struct ExportOptions {
-  std::filesystem::path outDir;                     // the report folder
-  bool force = false;                               // replace an existing folder (when complete)
-  int top = 9;                                      // channels projected per layer
-  ProjectionMode mode = ProjectionMode::Deconvnet;  // how projections pass ReLUs
+  std::filesystem::path outDir;  // the report folder
+  bool force = false;            // replace an existing earlier report (empty, or only the files its
+                                 // zfvis manifest.json lists) once the new one is complete
+  int top = 9;                   // channels projected per layer
+  ProjectionMode mode = ProjectionMode::Deconvnet;              // how projections pass ReLUs
   ExportProjections projections = ExportProjections::Features;  // where projections are made
   int predictions = 10;                                         // classes listed
   std::string imageName;                      // what the input was made from (shown and recorded)
@@ -79,7 +80,8 @@ struct ExportResult {
 /// options.outDir. `inputView` is the network's view of the image (8-bit BGR, H x W); when empty
 /// it is made from the tensor. Reports progress per layer (done of layer count) and throws
 /// Cancelled when the sink asks; on any error or cancel no folder is left behind. Throws Error
-/// when the folder exists and force is off.
+/// when the folder exists and force is off, or when force is on but the folder is not an earlier
+/// zfvis report (user files are never deleted).
 ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& input,
                           const cv::Mat& inputView, const ExportOptions& options,
                           ProgressSink* progress = nullptr);

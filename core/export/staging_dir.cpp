@@ -4,6 +4,7 @@
 #include <stdio.h>  // renameat2 (glibc >= 2.28)
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <system_error>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace zfvis {
@@ -27,9 +29,10 @@ fs::path normalTarget(const fs::path& target) {
   return p;
 }
 
-// A fresh, uniquely named sibling of `target`: <target>.<what>-XXXXXX.
+// A fresh, uniquely named sibling of `target`: <target>.<what>-<pid>-XXXXXX. The process id lets
+// a later run tell a dead process's leftover from a live one's folder.
 fs::path makeSibling(const fs::path& target, const std::string& what) {
-  std::string tmpl = target.string() + "." + what + "-XXXXXX";
+  std::string tmpl = target.string() + "." + what + "-" + std::to_string(::getpid()) + "-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   if (!::mkdtemp(buf.data()))
@@ -38,22 +41,46 @@ fs::path makeSibling(const fs::path& target, const std::string& what) {
   return fs::path(buf.data());
 }
 
+// Removes <target>.tmp-<pid>-XXXXXX and <target>.old-<pid>-XXXXXX folders whose process is gone
+// (killed while exporting or replacing); anything else, and a live process's folders, stay.
+void removeStaleSiblings(const fs::path& target, const fs::path& parent) {
+  static const char kMkdtempChars[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  const std::string name = target.filename().string();
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string entry = it->path().filename().string();
+    long pid = -1;
+    for (const char* what : {".tmp-", ".old-"})
+      if (pid < 0) pid = leftoverPid(entry, name + what, '-', kMkdtempChars);
+    std::error_code typeError;
+    if (pid < 0 || entry.size() != name.size() + 5 + std::to_string(pid).size() + 7 ||
+        processAlive(pid) || it->is_symlink(typeError) || !it->is_directory(typeError))
+      continue;
+    stale.push_back(it->path());
+  }
+  for (const fs::path& p : stale) fs::remove_all(p, ec);  // never follows links inside
+}
+
 }  // namespace
 
-StagingDir::StagingDir(const fs::path& target, bool replace)
-    : m_target(normalTarget(target)), m_replace(replace) {
+StagingDir::StagingDir(const fs::path& target, ReplaceCheck mayReplace)
+    : m_target(normalTarget(target)), m_mayReplace(std::move(mayReplace)) {
   std::error_code ec;
   const fs::file_status st = fs::symlink_status(m_target, ec);
   if (fs::exists(st)) {
-    if (!replace)
+    if (!m_mayReplace)
       throw Error("'" + m_target.string() + "' already exists (use --force to replace it)");
     if (!fs::is_directory(st))
       throw Error("'" + m_target.string() + "' exists and is not a folder; not replacing it");
+    m_mayReplace(m_target);
   }
   const fs::path parent = m_target.parent_path().empty() ? fs::path(".") : m_target.parent_path();
   if (!fs::is_directory(parent, ec))
     throw Error("cannot export to '" + m_target.string() + "': folder '" + parent.string() +
                 "' does not exist");
+  removeStaleSiblings(m_target, parent);
   m_staging = makeSibling(m_target, "tmp");
   ::chmod(m_staging.c_str(), 0755);  // mkdtemp makes it private
 }
@@ -67,9 +94,16 @@ StagingDir::~StagingDir() {
 void StagingDir::commit() {
   if (m_committed) return;
   std::error_code ec;
-  const bool exists = fs::exists(fs::symlink_status(m_target, ec));
-  if (exists && !m_replace)
+  const fs::file_status st = fs::symlink_status(m_target, ec);
+  const bool exists = fs::exists(st);
+  if (exists && !m_mayReplace)
     throw Error("'" + m_target.string() + "' already exists (use --force to replace it)");
+  if (exists) {
+    // Checked again: the folder may have changed since the export started.
+    if (!fs::is_directory(st))
+      throw Error("'" + m_target.string() + "' exists and is not a folder; not replacing it");
+    m_mayReplace(m_target);
+  }
   if (!exists) {
     // No replacement: refuse to land on a target created meanwhile.
     if (::renameat2(AT_FDCWD, m_staging.c_str(), AT_FDCWD, m_target.c_str(), RENAME_NOREPLACE) !=

@@ -9,12 +9,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -97,9 +99,26 @@ struct CurlDeleter {
 class PartFile {
  public:
   PartFile(const fs::path& path, const std::string& prefix) : m_path(path) {
-    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (m_fd < 0)
+    // O_NOFOLLOW: a .part planted as a symbolic link must not redirect the download into another
+    // file (it would be truncated and then renamed into the cache as a link to it).
+    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    if (m_fd < 0 && errno == ELOOP)
+      throw Error(prefix + "'" + path.string() +
+                  "' is a symbolic link; refusing to write through it (delete it and run again)");
+    if (m_fd < 0 && errno != EISDIR)
       throw Error(prefix + "cannot write '" + path.string() + "': " + std::strerror(errno));
+    struct stat st {};
+    const char* refused = nullptr;
+    if (m_fd < 0 || ::fstat(m_fd, &st) != 0 || !S_ISREG(st.st_mode))
+      refused = "is not a regular file";
+    else if (st.st_nlink > 1)
+      refused = "has other hard links";
+    if (refused) {
+      if (m_fd >= 0) ::close(m_fd);
+      m_fd = -1;
+      throw Error(prefix + "'" + path.string() + "' " + refused +
+                  "; refusing to write to it (delete it and run again)");
+    }
     if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
       ::close(m_fd);
       m_fd = -1;
@@ -285,8 +304,10 @@ void hashExisting(PartFile& part, int64_t bytes, Sha256& hasher, const std::stri
     throw Error(prefix + "cannot seek in '" + part.path().string() + "'");
 }
 
-// Runs one HTTP request that continues the .part from t.written. Throws on failure.
+// Runs one HTTP request that continues the .part from t.written, within the rate limit and
+// before `deadline` (when set). Throws on failure.
 void runTransfer(Transfer& t, const DownloadRequest& request, const DownloadOptions& options,
+                 std::optional<std::chrono::steady_clock::time_point> deadline,
                  const std::string& prefix) {
   initCurlOnce();
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
@@ -307,8 +328,16 @@ void runTransfer(Transfer& t, const DownloadRequest& request, const DownloadOpti
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errorBuffer);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, options.connectTimeoutSeconds);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, options.stallTimeoutSeconds);
+  // libcurl stops when fewer than LIMIT bytes/s arrive on average over TIME seconds.
+  if (options.minRateBytesPerSecond > 0) {
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, options.minRateBytesPerSecond);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, std::max(1L, options.rateWindowSeconds));
+  }
+  if (deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        *deadline - std::chrono::steady_clock::now());
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, long(std::max<int64_t>(1, left.count())));
+  }
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, onHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, onBody);
@@ -335,6 +364,17 @@ void runTransfer(Transfer& t, const DownloadRequest& request, const DownloadOpti
   if (rc != CURLE_OK) {
     std::string why = errorBuffer[0] ? errorBuffer : curl_easy_strerror(rc);
     while (!why.empty() && why.back() == '\n') why.pop_back();
+    if (rc == CURLE_OPERATION_TIMEDOUT) {
+      // Said in our terms, with the options that change the limits (libcurl reports the rate
+      // limit as "Operation too slow", the total timeout as "Operation timed out").
+      if (options.minRateBytesPerSecond > 0 && why.rfind("Operation too slow", 0) == 0)
+        why = "fewer than " + std::to_string(options.minRateBytesPerSecond) +
+              " bytes/s arrived over " + std::to_string(options.rateWindowSeconds) +
+              " s (--min-rate, --rate-window)";
+      else if (deadline && why.rfind("Operation timed out", 0) == 0)
+        why = "the total timeout of " + std::to_string(options.totalTimeoutSeconds) +
+              " s was reached (--timeout)";
+    }
     if (t.written == 0) throw Error(prefix + "cannot download " + request.url + ": " + why);
     throw Error(prefix + "download of " + request.url + " stopped at " + megabytes(t.written) +
                 " of " + megabytes(t.expected) + ": " + why +
@@ -439,9 +479,13 @@ DownloadResult downloadVerified(const DownloadRequest& request, ProgressSink* si
   reportProgress(sink, t.written, t.expected);
 
   if (t.written < t.expected) {
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    if (options.totalTimeoutSeconds > 0)
+      deadline =
+          std::chrono::steady_clock::now() + std::chrono::seconds(options.totalTimeoutSeconds);
     for (int attempt = 0;; ++attempt) {
       try {
-        runTransfer(t, request, options, prefix);
+        runTransfer(t, request, options, deadline, prefix);
         break;
       } catch (const Error&) {
         // A server that cannot serve the requested range (416): start over once from zero.

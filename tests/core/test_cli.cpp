@@ -151,6 +151,27 @@ TEST_F(Cli, BadInputsGiveOneLineErrorsAndTheRightExitCode) {
       {"predict --model nin --image " + kChelsea + " --frobnicate", 2, {"--frobnicate"}},
       {"predict --model nin --image " + kChelsea + " --top zero", 2, {"--top"}},
       {"fly", 2, {"fly"}},
+      {"predict --model nin --image " + kChelsea + " --top", 2, {"--top needs a value"}},
+      // Numbers are parsed whole and range-checked: no wrap-around (4294967297 used to read as 1).
+      {"deconv --model nin --image " + kChelsea + " --layer conv1 --position 4294967297,2",
+       2,
+       {"--position expects an integer from 0 to 1073741824, got '4294967297'"}},
+      {"deconv --model nin --image " + kChelsea + " --layer conv1 --position 1,2,3",
+       2,
+       {"--position expects Y,X"}},
+      {"deconv --model nin --image " + kChelsea + " --layer conv1 --position -1,2",
+       2,
+       {"--position expects an integer from 0"}},
+      {"predict --model nin --image " + kChelsea + " --top 4294967297", 2, {"--top", "4294967297"}},
+      {"predict --model nin --image " + kChelsea + " --threads 99999999999999999999",
+       2,
+       {"--threads"}},
+      {"predict --model nin --image " + kChelsea + " --top 5x", 2, {"--top", "'5x'"}},
+      {"predict --model nin --image " + kChelsea + " --max-pixels 0", 2, {"--max-pixels"}},
+      // The pixel limit: refused from the header, before decoding.
+      {"predict --model nin --image " + kChelsea + " --max-pixels 100000",
+       1,
+       {"chelsea.png", "451 x 300 = 135300 pixels is more than the limit of 100000"}},
   };
   for (const BadCase& c : cases) {
     CliResult r = runCli(c.args);
@@ -158,6 +179,39 @@ TEST_F(Cli, BadInputsGiveOneLineErrorsAndTheRightExitCode) {
     EXPECT_EQ(r.errLines(), 1u) << c.args << "\n" << r.err;
     for (const std::string& w : c.words)
       EXPECT_NE(r.err.find(w), std::string::npos) << c.args << "\n" << r.err;
+  }
+}
+
+// One rule for valid syntax but a value the model or file cannot take (a channel, position,
+// class or patch size out of its range): a runtime failure, exit 1, naming the layer or model and
+// the valid range, in every command, as for an unknown --layer.
+TEST_F(Cli, ValuesTheModelCannotTakeExitOneInEveryCommand) {
+  const std::string image = " --image " + kChelsea;
+  const std::vector<BadCase> cases = {
+      {"deconv --model nin" + image + " --layer conv1 --channel 500",
+       1,
+       {"layer 'conv1' has 96 channels (0..95); --channel 500 is out of range"}},
+      {"deconv --model nin" + image + " --layer conv1 --position 60,0",
+       1,
+       {"layer 'conv1' (96 x 55 x 55) has 55 rows (0..54); --position 60 is out of range"}},
+      {"occlusion --model nin" + image + " --layer conv1 --channel 500",
+       1,
+       {"layer 'conv1' has 96 channels (0..95); --channel 500 is out of range"}},
+      {"occlusion --model nin" + image + " --class 1000",
+       1,
+       {"model 'nin' has 256 classes (0..255); --class 1000 is out of range"}},
+      {"filters --model nin --layer conv1 --channel 500",
+       1,
+       {"layer 'conv1' has 3 input channels (0..2); --channel 500 is out of range"}},
+      {"activations --model nin" + image + " --layer 99", 1, {"99", "out of range"}},
+  };
+  for (const BadCase& c : cases) {
+    CliResult r = runCli(c.args + " --png " + path("out.png"));
+    EXPECT_EQ(r.code, c.code) << c.args << "\n" << r.err;
+    EXPECT_EQ(r.errLines(), 1u) << c.args << "\n" << r.err;
+    for (const std::string& w : c.words)
+      EXPECT_NE(r.err.find(w), std::string::npos) << c.args << "\n" << r.err;
+    EXPECT_FALSE(fs::exists(path("out.png"))) << c.args;
   }
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
 #include "core/image_input.h"
@@ -72,6 +73,76 @@ TEST_F(ImageInput, RawPresetIsRgbInUnitRange) {
   // One float32 division (or a multiplication by a rounded 1/255): two roundings of values <= 1.
   EXPECT_NEAR(t.at(0, 0, 0, 0), (200 + 1) / 255.0, 2 * ref::kUnitRoundoff);
   EXPECT_NEAR(t.at(0, 2, 0, 0), (10 + 1) / 255.0, 2 * ref::kUnitRoundoff);
+}
+
+// The reference: OpenCV scales the whole image, then the centre is cropped (the definition of
+// the network's view; resizeAndCrop computes only the cropped pixels).
+cv::Mat wholeResizeThenCrop(const cv::Mat& bgr, int height, int width) {
+  const double scale = std::max(double(height) / bgr.rows, double(width) / bgr.cols);
+  const int rh = std::max(height, static_cast<int>(std::lround(bgr.rows * scale)));
+  const int rw = std::max(width, static_cast<int>(std::lround(bgr.cols * scale)));
+  cv::Mat resized;
+  cv::resize(bgr, resized, cv::Size(rw, rh), 0, 0, scale < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return resized(cv::Rect((rw - width) / 2, (rh - height) / 2, width, height)).clone();
+}
+
+int maxAbsDifference(const cv::Mat& a, const cv::Mat& b) {
+  cv::Mat d;
+  cv::absdiff(a, b, d);
+  double m = 0;
+  cv::minMaxLoc(d.reshape(1), nullptr, &m);
+  return int(m);
+}
+
+TEST_F(ImageInput, CropMatchesOpenCvResizeOfTheWholeImage) {
+  // Random pixels (the worst case for interpolation differences) over shrinking, enlarging,
+  // integer and fractional scales, wide and tall images, strips and the sample photos. Tolerance
+  // 1 level: OpenCV's bilinear uses 11-bit fixed-point weights and its integer-scale area path
+  // rounds halves up, where this code sums float weights and rounds to nearest.
+  cv::RNG rng(11);
+  struct Size {
+    int rows, cols, height, width;
+  };
+  for (const Size& z : std::vector<Size>{{300, 451, 227, 227},
+                                         {400, 600, 224, 224},
+                                         {427, 640, 227, 227},
+                                         {512, 512, 227, 227},
+                                         {454, 908, 227, 227},
+                                         {97, 301, 64, 64},
+                                         {100, 150, 227, 227},
+                                         {3, 200, 17, 17},
+                                         {1, 2000, 16, 16},
+                                         {2000, 1, 16, 16},
+                                         {40, 7, 9, 5},
+                                         {5, 3, 9, 9},
+                                         {640, 480, 224, 200}}) {
+    cv::Mat m(z.rows, z.cols, CV_8UC3);
+    rng.fill(m, cv::RNG::UNIFORM, 0, 256);
+    const cv::Mat got = resizeAndCrop(m, z.height, z.width);
+    ASSERT_EQ(got.size(), cv::Size(z.width, z.height));
+    EXPECT_LE(maxAbsDifference(got, wholeResizeThenCrop(m, z.height, z.width)), 1)
+        << z.cols << " x " << z.rows << " -> " << z.width << " x " << z.height;
+  }
+  for (const char* name : {"chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg"}) {
+    const cv::Mat m = loadImageBgr(fs::path(ZFVIS_SOURCE_DIR) / "resources/images" / name);
+    for (int side : {227, 224, 32})
+      EXPECT_LE(maxAbsDifference(resizeAndCrop(m, side, side), wholeResizeThenCrop(m, side, side)),
+                1)
+          << name << " -> " << side;
+  }
+}
+
+TEST_F(ImageInput, CropOfAStripTooLongToScaleWhole) {
+  // 1 x 12,000,000: scaled whole it would be 227 x 2.7e9 pixels (more than OpenCV can hold). The
+  // crop is the middle source pixel's width, centred on the edge where black turns white, so
+  // bilinear interpolation makes it the ramp 255 * x / 227 along every row.
+  cv::Mat strip(1, 12000000, CV_8UC3, cv::Scalar(0, 0, 0));
+  strip(cv::Rect(6000000, 0, 6000000, 1)).setTo(cv::Scalar(255, 255, 255));
+  const cv::Mat crop = resizeAndCrop(strip, 227, 227);
+  ASSERT_EQ(crop.size(), cv::Size(227, 227));
+  for (int y : {0, 113, 226})
+    for (int x = 0; x < 227; ++x)
+      EXPECT_NEAR(crop.at<cv::Vec3b>(y, x)[1], 255.0 * x / 227, 1.0) << y << ", " << x;
 }
 
 TEST_F(ImageInput, ShorterSideIsResizedThenCropped) {

@@ -36,6 +36,33 @@ TEST(Npy, RefusesOtherDtypesOrdersAndTruncation) {
   }
 }
 
+// A version 1.0 .npy with the given header dictionary and `values` float32 zeros.
+std::string npyWithHeader(std::string dict, size_t values) {
+  dict += '\n';
+  std::string out = std::string("\x93NUMPY\x01\x00", 8) + char(dict.size() & 0xff) +
+                    char(dict.size() >> 8) + dict;
+  return out + std::string(values * 4, '\0');
+}
+
+TEST(Npy, ShapesMustBeNonNegativeWholeNumbers) {
+  const std::string prefix = "{'descr': '<f4', 'fortran_order': False, 'shape': ";
+  // (3, -67, 67) used to be read as 3 x 67 x 67 (the minus sign was skipped).
+  for (const char* shape : {"(3, -67, 67)", "(3, 6.5)", "(3, x)", "(, 3)", "(3,, 4)"}) {
+    try {
+      parseNpy(npyWithHeader(prefix + shape + ", }", 3 * 67 * 67), "bad.npy");
+      FAIL() << shape;
+    } catch (const Error& e) {
+      const std::string m = e.what();
+      EXPECT_EQ(m.rfind("bad.npy: .npy shape ", 0), 0u) << m;
+      EXPECT_NE(m.find("non-negative whole numbers"), std::string::npos) << m;
+    }
+  }
+  EXPECT_EQ(parseNpy(npyWithHeader(prefix + "(3, 67, 67), }", 3 * 67 * 67), "ok").shape(),
+            (Shape{3, 67, 67}));
+  EXPECT_EQ(parseNpy(npyWithHeader(prefix + "(5,), }", 5), "ok").shape(), (Shape{5}));
+  EXPECT_EQ(parseNpy(npyWithHeader(prefix + "(2,3), }", 6), "ok").shape(), (Shape{2, 3}));
+}
+
 TEST(Npy, WritesWhatNumpyWouldWrite) {
   // Byte-for-byte equal to numpy.save of the same array.
   Tensor a(Shape{2, 3});

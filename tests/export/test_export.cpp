@@ -20,6 +20,7 @@
 #include "core/net_builder.h"
 #include "core/npy.h"
 #include "core/render/png.h"
+#include "tests/reference/cli_runner.h"
 
 namespace zfvis {
 namespace {
@@ -223,33 +224,73 @@ TEST_F(Export, ProjectionsChoiceAndModeAreHonoured) {
   for (const ExportedFile& f : none.files) EXPECT_NE(f.kind, "projections") << f.path;
 }
 
+// The message exportReport throws, or "no error".
+std::string exportError(std::shared_ptr<const CompiledNet> net, const ExportOptions& o) {
+  try {
+    exportReport(net, pseudoInput(), cv::Mat(), o);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 TEST_F(Export, AnExistingFolderIsRefusedWithoutForceAndReplacedWithIt) {
   auto net = smallNet();
   const fs::path dir = m_dir / "report";
-  fs::create_directories(dir);
-  writeFileAtomic(dir / "old.txt", "old");
-  try {
-    exportReport(net, pseudoInput(), cv::Mat(), options());
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("already exists"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find(dir.string()), std::string::npos) << e.what();
-  }
-  EXPECT_TRUE(fs::exists(dir / "old.txt"));
-  EXPECT_TRUE(leftovers(dir).empty());
-
+  // An earlier report: refused without force, replaced with it.
+  exportReport(net, pseudoInput(), cv::Mat(), options());
+  EXPECT_NE(exportError(net, options()).find("'" + dir.string() + "' already exists"),
+            std::string::npos);
   ExportOptions o = options();
   o.force = true;
+  o.top = 2;
   exportReport(net, pseudoInput(), cv::Mat(), o);
-  EXPECT_FALSE(fs::exists(dir / "old.txt"));
-  EXPECT_TRUE(fs::exists(dir / "index.html"));
+  EXPECT_EQ(nlohmann::json::parse(readFile(dir / "manifest.json"))["top"], 2);
   EXPECT_TRUE(leftovers(dir).empty()) << leftovers(dir).front();
+  // An empty folder holds nothing to lose: replaced too.
+  fs::create_directories(m_dir / "empty");
+  o.outDir = m_dir / "empty";
+  exportReport(net, pseudoInput(), cv::Mat(), o);
+  EXPECT_TRUE(fs::exists(m_dir / "empty" / "index.html"));
 
   // A file in the way is never replaced.
   writeFileAtomic(m_dir / "file", "x");
   o.outDir = m_dir / "file";
   EXPECT_THROW(exportReport(net, pseudoInput(), cv::Mat(), o), Error);
   EXPECT_EQ(readFile(m_dir / "file"), "x");
+}
+
+TEST_F(Export, ForceNeverDeletesAFolderThatIsNotAZfvisReport) {
+  auto net = smallNet();
+  ExportOptions o = options("user");
+  o.force = true;
+  const fs::path dir = m_dir / "user";
+  // The user's own folder (it used to be deleted by --force).
+  fs::create_directories(dir / "photos");
+  writeFileAtomic(dir / "thesis.tex", "mine");
+  writeFileAtomic(dir / "photos" / "cat.jpg", "meow");
+  EXPECT_EQ(exportError(net, o), "'" + dir.string() +
+                                     "' exists and is not a zfvis report (no manifest.json written "
+                                     "by zfvis); not replacing it");
+  // Someone else's manifest.json, and one that is not JSON.
+  writeFileAtomic(dir / "manifest.json", R"({"generator": "other tool 1.0", "files": []})");
+  EXPECT_NE(exportError(net, o).find("is not a zfvis report"), std::string::npos);
+  writeFileAtomic(dir / "manifest.json", "{not json");
+  EXPECT_NE(exportError(net, o).find("is not a zfvis report"), std::string::npos);
+  EXPECT_EQ(readFile(dir / "thesis.tex"), "mine");
+  EXPECT_EQ(readFile(dir / "photos" / "cat.jpg"), "meow");
+
+  // A zfvis report with the user's notes added: the notes would be lost, so it is refused too.
+  exportReport(net, pseudoInput(), cv::Mat(), options("report"));
+  writeFileAtomic(m_dir / "report" / "layers" / "notes.txt", "keep");
+  o.outDir = m_dir / "report";
+  EXPECT_EQ(exportError(net, o), "'" + (m_dir / "report").string() +
+                                     "' holds 'layers/notes.txt', which is not part of its zfvis "
+                                     "report; not replacing it (move it away or choose another "
+                                     "--out)");
+  EXPECT_EQ(readFile(m_dir / "report" / "layers" / "notes.txt"), "keep");
+  EXPECT_TRUE(leftovers(dir).empty());
+  EXPECT_TRUE(leftovers(m_dir / "report").empty());
 }
 
 // Cancels once `after` layers are reported done.
@@ -272,14 +313,15 @@ TEST_F(Export, ACancelledExportLeavesNoFolderAndNoTemporaryFolder) {
     EXPECT_FALSE(fs::exists(m_dir / "report")) << after;
     EXPECT_TRUE(leftovers(m_dir / "report").empty()) << after;
   }
-  // Replacing: the old folder survives a cancelled replacement untouched.
-  fs::create_directories(m_dir / "report");
-  writeFileAtomic(m_dir / "report" / "old.txt", "old");
+  // Replacing: the old report survives a cancelled replacement untouched.
+  exportReport(net, pseudoInput(), cv::Mat(), options());
+  const std::string manifest = readFile(m_dir / "report" / "manifest.json");
   ExportOptions o = options();
   o.force = true;
+  o.top = 2;
   CancelAfter sink(3);
   EXPECT_THROW(exportReport(net, pseudoInput(), cv::Mat(), o, &sink), Cancelled);
-  EXPECT_EQ(readFile(m_dir / "report" / "old.txt"), "old");
+  EXPECT_EQ(readFile(m_dir / "report" / "manifest.json"), manifest);
   EXPECT_TRUE(leftovers(m_dir / "report").empty());
 }
 
@@ -303,21 +345,54 @@ TEST(StagingDir, UncommittedStagingIsRemovedAndCommitMovesIt) {
   fs::remove_all(base);
   fs::create_directories(base);
   {
-    StagingDir s(base / "out", false);
+    StagingDir s(base / "out");
     EXPECT_TRUE(fs::is_directory(s.path()));
     EXPECT_EQ(s.path().parent_path(), base);
     writeFileAtomic(s.path() / "a.txt", "a");
   }
   EXPECT_TRUE(fs::is_empty(base));
   {
-    StagingDir s(base / "out/", false);  // a trailing slash names the same folder
+    StagingDir s(base / "out/");  // a trailing slash names the same folder
     writeFileAtomic(s.path() / "a.txt", "a");
     s.commit();
     EXPECT_EQ(s.target(), base / "out");
   }
   EXPECT_EQ(readFile(base / "out" / "a.txt"), "a");
-  EXPECT_THROW(StagingDir(base / "missing-parent" / "out", false), Error);
-  EXPECT_THROW(StagingDir(base / "out", false), Error);
+  EXPECT_THROW(StagingDir(base / "missing-parent" / "out"), Error);
+  EXPECT_THROW(StagingDir(base / "out"), Error);
+  fs::remove_all(base);
+}
+
+TEST(StagingDir, FoldersOfKilledExportsAreRemovedByTheNextOne) {
+  const fs::path base = fs::temp_directory_path() / ("zfvis-stale-" + std::to_string(::getpid()));
+  fs::remove_all(base);
+  fs::create_directories(base / "victim");
+  writeFileAtomic(base / "victim" / "keep.txt", "keep");
+  const std::string dead = std::to_string(testing::deadProcessId()),
+                    live = std::to_string(::getpid());
+  const std::vector<std::string> stale = {"out.tmp-" + dead + "-aB3xYz",
+                                          "out.old-" + dead + "-Q9w2E1"};
+  const std::vector<std::string> kept = {
+      "out.tmp-" + live + "-aB3xYz",    // a live process's staging folder
+      "out.tmp-1-aB3xYz",               // pid 1 always runs
+      "out.tmp-Xk2m9p",                 // no process id (an older zfvis): owner unknown
+      "other.tmp-" + dead + "-aB3xYz",  // another target's
+      "out.tmp-" + dead + "-aB3xYz.bak"};
+  for (const std::string& d : stale) {
+    fs::create_directories(base / d / "layers");
+    writeFileAtomic(base / d / "layers" / "x.png", "x");
+  }
+  for (const std::string& d : kept) fs::create_directories(base / d);
+  // A link with a stale name is removed as a link; what it points to is untouched.
+  fs::create_directory_symlink(base / "victim", base / ("out.tmp-" + dead + "-LINKed"));
+  {
+    StagingDir s(base / "out");
+    for (const std::string& d : stale) EXPECT_FALSE(fs::exists(base / d)) << d;
+    for (const std::string& d : kept) EXPECT_TRUE(fs::is_directory(base / d)) << d;
+    EXPECT_EQ(readFile(base / "victim" / "keep.txt"), "keep");
+    // This process's own staging folder carries its id.
+    EXPECT_EQ(s.path().filename().string().rfind("out.tmp-" + live + "-", 0), 0u) << s.path();
+  }
   fs::remove_all(base);
 }
 

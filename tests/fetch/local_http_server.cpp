@@ -132,7 +132,7 @@ void LocalHttpServer::handle(int client) {
     m_requests.push_back(request);
   };
   std::string path = request.target;
-  bool ignoreRange = false, truncate = false, slow = false;
+  bool ignoreRange = false, truncate = false, slow = false, trickle = false;
   if (stripPrefix(path, "/redirect/")) {
     std::string response = "HTTP/1.1 302 Found\r\nLocation: " + path +
                            "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
@@ -142,6 +142,7 @@ void LocalHttpServer::handle(int client) {
     if (stripPrefix(path, "/norange/")) ignoreRange = true;
     if (stripPrefix(path, "/truncated/")) truncate = true;
     if (stripPrefix(path, "/slow/")) slow = true;
+    if (stripPrefix(path, "/trickle/")) trickle = true;
     std::string body;
     bool found = false;
     {
@@ -185,10 +186,11 @@ void LocalHttpServer::handle(int client) {
     if (sendAll(client, response.data(), response.size())) {
       size_t end = body.size();
       if (truncate) end = begin + (end - begin) / 2;
-      const size_t piece = slow ? 4096 : 65536;
+      const size_t piece = trickle ? 1 : slow ? 4096 : 65536;
       for (size_t at = begin; at < end && !m_stop; at += piece) {
         if (!sendAll(client, body.data() + at, std::min(piece, end - at))) break;
         if (slow) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (trickle) std::this_thread::sleep_for(std::chrono::milliseconds(400));
       }
     }
   }

@@ -3,6 +3,7 @@
 //   /norange/X     serves X but ignores Range headers (always 200 with the whole file)
 //   /truncated/X   announces the full Content-Length but closes after half of the body
 //   /slow/X        sends the body in 4 KiB pieces with a 2 ms pause between them
+//   /trickle/X     sends the body one byte every 400 ms (2.5 bytes/s), as a hostile server might
 //   /redirect/X    answers 302 with Location: /X
 // Plain paths honour "Range: bytes=N-" with 206 (416 past the end); unknown paths answer 404.
 #pragma once

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -171,10 +172,79 @@ TEST_F(FetchCli, EmbeddedManifestListsTheZoo) {
   EXPECT_NE(r.out.find("bvlc-alexnet"), std::string::npos);
 }
 
+// A .part planted as a symbolic link used to be written through: the file it pointed to was
+// truncated and overwritten, and the cache file became a link to it.
+TEST_F(FetchCli, SymlinkedPartIsRefusedAndItsTargetUntouched) {
+  const fs::path victim = m_dir.path() / "victim.dat";
+  const std::string precious = test::payloadBytes(3600);
+  test::spit(victim, precious);
+  fs::create_directories(m_cache);
+  fs::create_symlink(victim, m_cache / "good.bin.part");
+  CliResult r = run("fetch good " + common());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(lastLine(r.err), "zfvis-cli fetch: error: fetch 'good': '" +
+                                 (m_cache / "good.bin.part").string() +
+                                 "' is a symbolic link; refusing to write through it (delete it "
+                                 "and run again)");
+  EXPECT_EQ(test::slurp(victim), precious);
+  EXPECT_FALSE(fs::exists(fs::symlink_status(m_cache / "good.bin")));
+  EXPECT_TRUE(m_server.requests().empty());  // refused before any request
+}
+
+TEST_F(FetchCli, PartThatIsNotAPlainFileIsRefused) {
+  fs::create_directories(m_cache / "good.bin.part");
+  CliResult dir = run("fetch good " + common());
+  EXPECT_EQ(dir.code, 1);
+  EXPECT_NE(lastLine(dir.err).find("good.bin.part' is not a regular file; refusing to write to it"),
+            std::string::npos)
+      << dir.err;
+  fs::remove(m_cache / "good.bin.part");
+  // A hard link would let the download overwrite the other name's contents.
+  const fs::path other = m_dir.path() / "other.dat";
+  test::spit(other, "other");
+  fs::create_hard_link(other, m_cache / "good.bin.part");
+  CliResult linked = run("fetch good " + common());
+  EXPECT_EQ(linked.code, 1);
+  EXPECT_NE(lastLine(linked.err).find("good.bin.part' has other hard links"), std::string::npos)
+      << linked.err;
+  EXPECT_EQ(test::slurp(other), "other");
+  EXPECT_TRUE(m_server.requests().empty());
+}
+
+// A server trickling 2.5 bytes/s used to keep fetch going for days (300 KB at 2.5 B/s).
+TEST_F(FetchCli, TricklingServerIsStoppedByTheMinimumRateAndResumable) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CliResult r = run("fetch good " + common("trickle/") + " --min-rate 100 --rate-window 2");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(lastLine(r.err).find(": fewer than 100 bytes/s arrived over 2 s (--min-rate, "
+                                 "--rate-window) (run the same command again to resume)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_LT(seconds, 60.0);  // generous bound: stopped after ~2 s, not after 33 hours
+  EXPECT_GT(fs::file_size(m_cache / "good.bin.part"), 0u);  // kept for a resume
+  CliResult resumed = run("fetch good " + common());
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(test::slurp(m_cache / "good.bin"), m_payload);
+}
+
+TEST_F(FetchCli, TotalTimeoutStopsADownloadThatKeepsTheMinimumRate) {
+  CliResult r = run("fetch good " + common("trickle/") + " --min-rate 0 --timeout 2");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(lastLine(r.err).find(": the total timeout of 2 s was reached (--timeout) (run the "
+                                 "same command again to resume)"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST_F(FetchCli, UsageErrors) {
   EXPECT_EQ(run("fetch").code, 2);
   EXPECT_EQ(run("fetch good --list").code, 2);
   EXPECT_EQ(run("fetch --bogus").code, 2);
+  EXPECT_EQ(run("fetch good --timeout -1 " + common()).code, 2);
+  EXPECT_EQ(run("fetch good --min-rate fast " + common()).code, 2);
+  EXPECT_EQ(run("fetch --list --rate-window 0 " + common()).code, 2);
   CliResult unknown = run("fetch nope " + common());
   EXPECT_EQ(unknown.code, 1);
   EXPECT_NE(unknown.err.find("unknown zoo model 'nope' (known: good, wrong-digest, missing)"),

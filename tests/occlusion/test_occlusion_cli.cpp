@@ -125,12 +125,17 @@ TEST_F(OcclusionCli, BadOptionsExitWithOneLineErrors) {
   };
   const std::string base = "occlusion --model nin --image " + kChelsea + " ";
   const std::vector<Case> cases = {
-      {base + "--patch 300", "--patch 300 is larger than the 227 x 227 input of model 'nin'", 2},
+      // Values the model cannot take: runtime failures (1) naming the range, as for --layer.
+      {base + "--patch 300",
+       "model 'nin' has a 227 x 227 input (patch sizes 1..227); --patch 300 is out of range", 1},
       {base + "--stride 0", "--stride", 2},
       {base + "--patch 0", "--patch", 2},
-      {base + "--class 256", "--class 256 is out of range: model 'nin' has 256 classes", 2},
+      {base + "--class 256", "model 'nin' has 256 classes (0..255); --class 256 is out of range",
+       1},
       {base + "--channel 3", "--channel needs --layer", 2},
-      {base + "--layer relu5 --channel 999", "--channel 999 is out of range: layer 'relu5'", 2},
+      {base + "--layer relu5 --channel 999",
+       "layer 'relu5' has 256 channels (0..255); --channel 999 is out of range", 1},
+      {base + "--fill 1e39", "--fill expects a number", 2},
       {base + "--layer nosuchlayer", "nosuchlayer", 1},
       {"occlusion --model nin --image " + path("missing.png"), "missing.png", 1},
       {"occlusion --model nin", "--image", 2},

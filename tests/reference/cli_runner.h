@@ -63,6 +63,15 @@ class CliOutputTest : public ::testing::Test {
   std::filesystem::path m_dir;
 };
 
+/// The id of a process that has exited and been reaped, as a `kill -9` leaves one behind (for
+/// tests of leftover cleanup; ids are reused only after the kernel wraps around).
+inline long deadProcessId() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  return long(child);
+}
+
 #ifdef ZFVIS_CLI
 /// Runs the zfvis-cli built with the tests.
 inline CliResult runCli(const std::string& args) {

@@ -79,9 +79,7 @@ TEST_F(FiltersCli, NonConvLayerIsRuntimeErrorOnOneLine) {
 TEST_F(FiltersCli, BadOptionsAreUsageErrors) {
   for (const std::string& args :
        {std::string("filters --model caffe-alexnet --layer conv1 --normalize max"),
-        std::string("filters --model caffe-alexnet --layer conv1 --channel 3"),
         std::string("filters --model caffe-alexnet --layer conv1 --channel 0 --mean"),
-        std::string("filters --model caffe-alexnet --layer conv2 --rgb"),
         std::string("filters --model caffe-alexnet --layer conv1 --order rbg"),
         std::string("filters --model caffe-alexnet --layer conv1 --stride 2"),
         std::string("filters --model caffe-alexnet")}) {
@@ -91,6 +89,25 @@ TEST_F(FiltersCli, BadOptionsAreUsageErrors) {
   }
   testing::CliResult r = run("filters --model caffe-alexnet --layer nosuchlayer");
   EXPECT_EQ(r.code, 1) << r.err;
+}
+
+// Valid syntax but impossible for this layer: a runtime failure (exit 1) naming the layer and the
+// valid range, the same rule as --layer, deconv and occlusion.
+TEST_F(FiltersCli, ValuesTheLayerCannotTakeAreRuntimeErrors) {
+  struct Case {
+    std::string args, message;
+  };
+  for (const Case& c :
+       {Case{"filters --model caffe-alexnet --layer conv1 --channel 3",
+             "layer 'conv1' has 3 input channels (0..2); --channel 3 is out of range"},
+        Case{"filters --model caffe-alexnet --layer conv2 --rgb",
+             "--rgb needs 3 input channels, layer 'conv2' has 48"}}) {
+    testing::CliResult r = run(c.args + " --png " + path("x.png"));
+    EXPECT_EQ(r.code, 1) << c.args << ": " << r.err;
+    EXPECT_EQ(r.errLines(), 1u) << c.args << ": " << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << ": " << r.err;
+    EXPECT_FALSE(fs::exists(path("x.png")));
+  }
 }
 
 TEST_F(FiltersCli, NpyFilterBankInput) {
