@@ -63,7 +63,7 @@ std::shared_ptr<const Activations> AppState::activations() const {
 }
 
 bool AppState::setForward(std::shared_ptr<const ForwardResult> result) {
-  if (!result || result->generation != m_generation || !m_net ||
+  if (!result || !result->activations || result->generation != m_generation || !m_net ||
       &result->activations->net() != m_net.get())
     return false;
   m_forward = std::move(result);

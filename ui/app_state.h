@@ -82,7 +82,8 @@ class AppState : public QObject {
   const std::shared_ptr<const ForwardResult>& forward() const { return m_forward; }
   /// Activations of the last forward run, null while none.
   std::shared_ptr<const Activations> activations() const;
-  /// Installs a forward result; ignored (returns false) when it is for an older generation.
+  /// Installs a forward result; ignored (returns false) when it is for an older generation or
+  /// has no activations.
   bool setForward(std::shared_ptr<const ForwardResult> result);
 
   /// The selected layer, -1 when no model is open.
