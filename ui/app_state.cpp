@@ -114,10 +114,8 @@ void AppState::setChannel(int channel) {
 }
 
 int AppState::strongestChannel(int layer) const {
-  auto acts = activations();
-  if (!acts || layer < 0 || layer >= layerCount() || !acts->has(static_cast<size_t>(layer)))
-    return 0;
-  return argmaxChannel(acts->output(static_cast<size_t>(layer)));
+  if (!m_forward || layer < 0 || size_t(layer) >= m_forward->strongest.size()) return 0;
+  return m_forward->strongest[size_t(layer)];
 }
 
 int AppState::defaultLayer() const {

@@ -43,6 +43,9 @@ struct ForwardResult {
   int classes = 0;                        // number of network outputs
   double milliseconds = 0;                // time of the forward run
   quint64 generation = 0;                 // AppState::inputGeneration() it was computed for
+  // Per layer, the channel holding its largest value (argmaxChannel), found on the worker: the
+  // GUI thread picks a layer's channel without converting its output.
+  std::vector<int> strongest;
 };
 
 class AppState : public QObject {
@@ -103,7 +106,8 @@ class AppState : public QObject {
   int channel() const { return m_channel; }
   /// Selects a channel (clamped to the layer's channels).
   void setChannel(int channel);
-  /// The channel holding the layer's largest activation (0 without activations).
+  /// The channel holding the layer's largest activation (0 without activations or when the
+  /// forward result does not say).
   int strongestChannel(int layer) const;
 
  signals:
