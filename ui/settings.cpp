@@ -1,10 +1,11 @@
 #include "ui/settings.h"
 
+#include <mutex>
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QHash>
-#include <QMutex>
 #include <QSettings>
 #include <QThreadPool>
 
@@ -13,10 +14,11 @@ namespace zfvis::ui {
 namespace {
 
 // Values written but maybe not on disk yet (the latest per key), and one writer at a time.
+// (std::mutex: ThreadSanitizer sees it, not QMutex's futex inside the uninstrumented Qt.)
 struct Pending {
-  QMutex mutex;
+  std::mutex mutex;
   QHash<QString, QVariant> values;
-  QMutex writer;
+  std::mutex writer;
 };
 
 Pending& pending() {
@@ -40,10 +42,10 @@ QThreadPool* writerPool() {
 // keeps the disk in write order: a later flush always sees the newer values.
 void writePending() {
   Pending& p = pending();
-  QMutexLocker writer(&p.writer);
+  std::lock_guard writer(p.writer);
   QHash<QString, QVariant> batch;
   {
-    QMutexLocker lock(&p.mutex);
+    std::lock_guard lock(p.mutex);
     batch = p.values;
   }
   if (batch.isEmpty()) return;
@@ -52,7 +54,7 @@ void writePending() {
     for (auto it = batch.cbegin(); it != batch.cend(); ++it)
       settings.setValue(it.key(), it.value());
   }  // syncs here
-  QMutexLocker lock(&p.mutex);
+  std::lock_guard lock(p.mutex);
   for (auto it = batch.cbegin(); it != batch.cend(); ++it)
     if (p.values.value(it.key()) == it.value()) p.values.remove(it.key());
 }
@@ -62,7 +64,7 @@ void writePending() {
 QVariant Settings::read(const QString& key, const QVariant& fallback) {
   {
     Pending& p = pending();
-    QMutexLocker lock(&p.mutex);
+    std::lock_guard lock(p.mutex);
     auto it = p.values.constFind(key);
     if (it != p.values.cend()) return *it;
   }
@@ -72,7 +74,7 @@ QVariant Settings::read(const QString& key, const QVariant& fallback) {
 void Settings::write(const QString& key, const QVariant& value) {
   {
     Pending& p = pending();
-    QMutexLocker lock(&p.mutex);
+    std::lock_guard lock(p.mutex);
     p.values.insert(key, value);
   }
   writerPool()->start(writePending);

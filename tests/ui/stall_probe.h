@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,6 @@
 #include <QEvent>
 #include <QMap>
 #include <QMetaEnum>
-#include <QMutex>
 #include <QSemaphore>
 #include <QString>
 #include <QStringList>
@@ -128,12 +128,12 @@ class StallProbe {
     pool->setExpiryTimeout(-1);
     const int n = pool->maxThreadCount();
     std::vector<long> tids;
+    std::mutex mutex;  // (not QMutex: ThreadSanitizer does not see Qt's futexes)
     QSemaphore started, release, finished;
-    QMutex mutex;
     for (int i = 0; i < n; ++i)
       pool->start([&] {
         {
-          QMutexLocker lock(&mutex);
+          std::lock_guard lock(mutex);
           tids.push_back(long(syscall(SYS_gettid)));
         }
         started.release();
@@ -143,6 +143,7 @@ class StallProbe {
     started.acquire(n);
     release.release(n);
     finished.acquire(n);  // (not waitForDone(): it would end the pool's threads)
+    std::lock_guard lock(mutex);
     return tids;
   }
   std::vector<long long> delays() const {
