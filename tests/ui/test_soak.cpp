@@ -10,7 +10,8 @@
 // between events let jobs overlap, be superseded and be cancelled at every stage.
 //
 // It passes when nothing crashes, no other error is reported, the window then settles and shows
-// the right pictures for nin on chelsea.png, and the GUI thread never stalls for more than 50 ms.
+// the right pictures for nin on chelsea.png, and the GUI thread never stalls for more than 50 ms
+// (printed but not enforced in sanitizer builds).
 // A stall (tests/ui/stall_probe.h) is one event handled on the GUI thread (input, timer, paint,
 // job result, ...; or one soak event as a whole) taking that long, less the time the GUI thread
 // and Qt's paint threads waited for a CPU: how long our code, or Qt working for it, kept the event
@@ -54,6 +55,12 @@ namespace {
 const QString kSamples = QStringLiteral(ZFVIS_SAMPLES_DIR);
 const QString kFixtures = QStringLiteral(ZFVIS_FIXTURES_DIR);
 constexpr double kStallBudgetMs = 50;
+// Sanitizer builds run our code 2-15x slower: their stalls are printed, not held to the budget.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kHoldToBudget = false;
+#else
+constexpr bool kHoldToBudget = true;
+#endif
 
 // Small models to switch between: a built-in and fixtures of every kind (ONNX and Keras, a
 // two-tower net, batch norm, average pooling, a model without convolutions).
@@ -381,7 +388,7 @@ class SoakTest : public QObject {
       QVERIFY2(problem.isEmpty(), qPrintable(view + ": " + problem + "; " + context()));
     }
     qInfo("%d events in %lld ms; %s", events, soakMs, qPrintable(probe.report()));
-    QVERIFY2(probe.worst() <= kStallBudgetMs,
+    QVERIFY2(!kHoldToBudget || probe.worst() <= kStallBudgetMs,
              qPrintable(QString("GUI thread stalled: %1; %2").arg(probe.report(), context())));
   }
 };
