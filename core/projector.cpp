@@ -11,7 +11,9 @@
 #include <mutex>
 #include <numeric>
 #include <string>
+#include <tuple>
 #include <unordered_map>
+#include <utility>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -270,6 +272,21 @@ class BufferPool : public std::enable_shared_from_this<BufferPool> {
   std::multimap<size_t, void*> m_free;
   size_t m_freeBytes = 0;
 };
+
+// The channels (axis 1) of dims `to` that hold the elements of channels [c0, c1) of dims `from`:
+// the same elements in C order, as Flatten and Reshape keep them (c1 < 0, any channel, stays).
+// Seed 5000 of caffe-alexnet's flatten (9216 = 256 x 6 x 6) is channel 5000 / 36 = 138 of pool5.
+std::pair<int64_t, int64_t> reshapedChannels(int64_t c0, int64_t c1, const memory::dims& from,
+                                             const memory::dims& to) {
+  if (c1 < 0) return {0, -1};
+  auto inner = [](const memory::dims& d) {
+    int64_t n = 1;
+    for (size_t a = 2; a < d.size(); ++a) n *= d[a];
+    return n;
+  };
+  const int64_t per = inner(to);
+  return {c0 * inner(from) / per, (c1 * inner(from) + per - 1) / per};
+}
 
 // A key for a memory layout (dims, type, blocking).
 std::string mdKey(const memory::desc& md) {
@@ -767,6 +784,11 @@ struct Projector::Impl {
     const int64_t K = dstDims[0];
     const Shape& in = shapeOf(producer(l.inputs[0]));
     const int64_t OC = p.outChannels, IC = in[0], G = p.groups, OCg = OC / G, ICg = IC / G;
+    // A range that does not fit the layer would address weights outside its tensor.
+    if (g.c1 >= 0 && (g.c0 < 0 || g.c0 >= g.c1 || g.c1 > OC))
+      throw Error("projector: internal error: the signal's channels [" + std::to_string(g.c0) +
+                  ", " + std::to_string(g.c1) + ") do not fit layer '" + l.name + "' (" +
+                  std::to_string(OC) + " channels)");
     const int64_t c0 = g.c1 < 0 ? 0 : g.c0, c1 = g.c1 < 0 ? OC : g.c1;
     const bool sliced = (c0 > 0 || c1 < OC) && c1 > c0 && c0 / OCg == (c1 - 1) / OCg;
     const int64_t group = sliced ? c0 / OCg : 0;
@@ -1144,7 +1166,12 @@ struct Projector::Impl {
           case LayerType::Flatten:
           case LayerType::Reshape: {
             const Shape in = shapeOf(producer(l.inputs[0])).withBatch(K);
-            inGrads.push_back(reshaped(g, memory::dims(in.dims().begin(), in.dims().end())));
+            const memory::dims inDims(in.dims().begin(), in.dims().end());
+            Grad r = reshaped(g, inDims);
+            // The seed's channel range indexes the output's axis 1; below, the same elements
+            // lie in other channels (a flat index is not a channel of the map it came from).
+            std::tie(r.c0, r.c1) = reshapedChannels(g.c0, g.c1, g.dims(), inDims);
+            inGrads.push_back(std::move(r));
             break;
           }
           case LayerType::Dropout:

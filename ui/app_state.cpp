@@ -63,7 +63,7 @@ std::shared_ptr<const Activations> AppState::activations() const {
 }
 
 bool AppState::setForward(std::shared_ptr<const ForwardResult> result) {
-  if (!result || result->generation != m_generation || !m_net ||
+  if (!result || !result->activations || result->generation != m_generation || !m_net ||
       &result->activations->net() != m_net.get())
     return false;
   m_forward = std::move(result);
@@ -114,10 +114,8 @@ void AppState::setChannel(int channel) {
 }
 
 int AppState::strongestChannel(int layer) const {
-  auto acts = activations();
-  if (!acts || layer < 0 || layer >= layerCount() || !acts->has(static_cast<size_t>(layer)))
-    return 0;
-  return argmaxChannel(acts->output(static_cast<size_t>(layer)));
+  if (!m_forward || layer < 0 || size_t(layer) >= m_forward->strongest.size()) return 0;
+  return m_forward->strongest[size_t(layer)];
 }
 
 int AppState::defaultLayer() const {

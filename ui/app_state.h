@@ -43,6 +43,9 @@ struct ForwardResult {
   int classes = 0;                        // number of network outputs
   double milliseconds = 0;                // time of the forward run
   quint64 generation = 0;                 // AppState::inputGeneration() it was computed for
+  // Per layer, the channel holding its largest value (argmaxChannel), found on the worker: the
+  // GUI thread picks a layer's channel without converting its output.
+  std::vector<int> strongest;
 };
 
 class AppState : public QObject {
@@ -82,7 +85,8 @@ class AppState : public QObject {
   const std::shared_ptr<const ForwardResult>& forward() const { return m_forward; }
   /// Activations of the last forward run, null while none.
   std::shared_ptr<const Activations> activations() const;
-  /// Installs a forward result; ignored (returns false) when it is for an older generation.
+  /// Installs a forward result; ignored (returns false) when it is for an older generation or
+  /// has no activations.
   bool setForward(std::shared_ptr<const ForwardResult> result);
 
   /// The selected layer, -1 when no model is open.
@@ -102,7 +106,8 @@ class AppState : public QObject {
   int channel() const { return m_channel; }
   /// Selects a channel (clamped to the layer's channels).
   void setChannel(int channel);
-  /// The channel holding the layer's largest activation (0 without activations).
+  /// The channel holding the layer's largest activation (0 without activations or when the
+  /// forward result does not say).
   int strongestChannel(int layer) const;
 
  signals:

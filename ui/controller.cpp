@@ -151,6 +151,8 @@ void Controller::runForward() {
                 .count();
         r->classes = static_cast<int>(out.numel() / std::max<int64_t>(1, out.shape()[0]));
         r->top = topPredictions(def, out, 5);
+        for (size_t i = 0; i < r->activations->layerCount(); ++i)
+          r->strongest.push_back(argmaxChannel(r->activations->output(i)));
         return std::shared_ptr<const ForwardResult>(std::move(r));
       },
       [this](std::shared_ptr<const ForwardResult> r) { m_state->setForward(std::move(r)); }, {},

@@ -5,6 +5,8 @@
 #include <QThread>
 
 #include <cstdio>
+#include <exception>
+#include <new>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -23,6 +25,26 @@ void clearUpperSimdState() {
 #else
 void clearUpperSimdState() {}
 #endif
+
+namespace detail {
+
+QString exceptionMessage(std::exception_ptr error) noexcept {
+  try {
+    if (!error) return QStringLiteral("unknown error");
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::bad_alloc&) {
+      return QStringLiteral("out of memory");
+    } catch (const std::exception& e) {
+      return oneLine(e.what());
+    }
+  } catch (...) {
+    // A type not derived from std::exception, or what() or the message itself threw.
+  }
+  return QStringLiteral("unknown error");
+}
+
+}  // namespace detail
 
 JobTracker::JobTracker(QObject* parent, int threads) : QObject(parent) {
   if (threads <= 0) threads = std::max(2, QThread::idealThreadCount());
@@ -61,7 +83,7 @@ quint64 JobTracker::beginJob(const QString& slot, const QString& title) {
   s.current = ++m_nextId;
   m_startedAt.insert(s.current, m_clock.elapsed());
   ++m_running;
-  emit jobStarted(slot, title);
+  guarded(slot, [&] { emit jobStarted(slot, title); });
   return s.current;
 }
 
@@ -90,8 +112,10 @@ void JobTracker::endJob(const QString& slot, quint64 id, bool wasCurrent) {
     std::fprintf(stderr, "zfvis job %s #%llu: %lld ms%s\n", qPrintable(slot),
                  static_cast<unsigned long long>(id), static_cast<long long>(ms),
                  wasCurrent ? "" : " (superseded or cancelled)");
-  emit jobEnded(slot, id, ms);
-  if (m_running == 0) emit idle();
+  guarded(slot, [&] {
+    emit jobEnded(slot, id, ms);
+    if (m_running == 0) emit idle();
+  });
 }
 
 void JobTracker::reportFailure(const QString& slot, const QString& message,
@@ -106,13 +130,21 @@ void JobTracker::reportFailure(const QString& slot, const QString& message,
   emit jobFailed(slot, message);
 }
 
+void JobTracker::logEscaped(const QString& slot, std::exception_ptr error) noexcept {
+  try {
+    std::fprintf(stderr, "zfvis: job '%s': a handler failed: %s\n", qPrintable(slot),
+                 qPrintable(detail::exceptionMessage(error)));
+  } catch (...) {
+  }
+}
+
 void JobTracker::cancel(const QString& slot) {
   auto it = m_slots.find(slot);
   if (it == m_slots.end() || it->current == 0) return;
   if (it->canceller) it->canceller();
   it->canceller = {};
   it->current = 0;
-  emit jobCancelled(slot);
+  guarded(slot, [&] { emit jobCancelled(slot); });
 }
 
 void JobTracker::cancelAll() {

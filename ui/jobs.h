@@ -3,13 +3,16 @@
 // back to the GUI thread through a QFutureWatcher. Every job belongs to a named slot ("model",
 // "forward", "projection", ...): starting a job cancels the slot's previous one, and a result that
 // arrives after its slot moved on is dropped (the generation-counter idea of KDAB Hotspot's
-// JobTracker). Exceptions never leave a job: they become a one-line message.
+// JobTracker). Nothing a job does can escape into the event loop: an exception of any type (in the
+// work, in its result handler or in a receiver of the tracker's signals) and a null pointer result
+// become a one-line message, and every job ends exactly once (jobEnded), so isIdle() never lies.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -58,6 +61,23 @@ class PromiseProgressSink final : public ProgressSink {
   QPromise<T>& m_promise;
 };
 
+namespace detail {
+
+/// Results that can be null (raw, shared and unique pointers): a null one is reported as an
+/// error instead of reaching a result handler that would dereference it.
+template <typename T>
+struct CanBeNull : std::is_pointer<T> {};
+template <typename U>
+struct CanBeNull<std::shared_ptr<U>> : std::true_type {};
+template <typename U, typename D>
+struct CanBeNull<std::unique_ptr<U, D>> : std::true_type {};
+
+/// One line describing an exception of any type ("out of memory" for std::bad_alloc, "unknown
+/// error" for types not derived from std::exception); never throws.
+QString exceptionMessage(std::exception_ptr error) noexcept;
+
+}  // namespace detail
+
 /// How a job ended, as carried from the worker to the GUI thread.
 template <typename T>
 struct JobOutcome {
@@ -92,8 +112,8 @@ class JobTracker : public QObject {
   /// Runs `work(ProgressSink&)` on `lane` as the new job of `slot` (`title` is shown in the
   /// status bar). The slot's previous job is cancelled and its result will be dropped. When the
   /// work returns and the job is still current, `onResult(result)` runs on the GUI thread;
-  /// when it throws, `onError(message)` runs (or jobFailed is emitted when onError is empty).
-  /// Returns the job id.
+  /// when it (or onResult) throws anything, or returns a null pointer, `onError(message)` runs
+  /// (or jobFailed is emitted when onError is empty or throws). Returns the job id.
   template <typename Work, typename OnResult>
   quint64 start(const QString& slot, const QString& title, Work work, OnResult onResult,
                 std::function<void(const QString&)> onError = {}, Lane lane = Lane::General);
@@ -146,6 +166,14 @@ class JobTracker : public QObject {
   void endJob(const QString& slot, quint64 id, bool wasCurrent);
   void reportFailure(const QString& slot, const QString& message,
                      const std::function<void(const QString&)>& onError);
+  /// Runs `f` (handlers, signal emissions); what it throws is written to stderr, never
+  /// rethrown: Qt terminates on an exception that reaches its event loop.
+  template <typename F>
+  static void guarded(const QString& slot, F&& f) noexcept;
+  static void logEscaped(const QString& slot, std::exception_ptr error) noexcept;
+  /// The outcome a finished job's future holds (an error when it holds none or an exception).
+  template <typename Outcome>
+  static Outcome takeOutcome(QFuture<Outcome> future) noexcept;
 
   QThreadPool m_pool;            // Lane::General
   QThreadPool m_enginePool;      // Lane::Engine
@@ -167,58 +195,86 @@ quint64 JobTracker::start(const QString& slot, const QString& title, Work work, 
   auto* watcher = new QFutureWatcher<Outcome>(this);
   connect(watcher, &QFutureWatcherBase::progressValueChanged, this,
           [this, slot, id, watcher](int value) {
-            if (isCurrent(slot, id)) emit jobProgress(slot, value, watcher->progressText());
+            guarded(slot, [&] {
+              if (isCurrent(slot, id)) emit jobProgress(slot, value, watcher->progressText());
+            });
           });
   connect(watcher, &QFutureWatcherBase::finished, this,
           [this, slot, id, watcher, onResult = std::move(onResult),
            onError = std::move(onError)]() mutable {
-            QFuture<Outcome> future = watcher->future();
             watcher->deleteLater();
-            Outcome out;
-            if (future.resultCount() > 0)
-              out = future.result();
-            else
-              out.cancelled = true;
+            Outcome out = takeOutcome(watcher->future());
             // The slot is free while its result is delivered: handlers see isBusy(slot) false
             // and may start the slot's next job.
             const bool current = releaseSlot(slot, id);
-            if (!current) {
-              emit resultDropped(slot, id);
-            } else if (out.cancelled) {
-              emit jobCancelled(slot);
-            } else if (!out.value) {
-              reportFailure(slot, out.error, onError);
-            } else {
-              try {
-                onResult(std::move(*out.value));
-              } catch (const std::exception& e) {
-                reportFailure(slot, oneLine(e.what()), onError);
-              } catch (...) {
-                reportFailure(slot, QStringLiteral("unknown error"), onError);
+            guarded(slot, [&] {
+              if (!current) {
+                emit resultDropped(slot, id);
+              } else if (out.cancelled) {
+                emit jobCancelled(slot);
+              } else if (!out.value) {
+                reportFailure(slot, out.error, onError);
+              } else {
+                try {
+                  onResult(std::move(*out.value));
+                } catch (...) {
+                  reportFailure(slot, detail::exceptionMessage(std::current_exception()), onError);
+                }
               }
-            }
+            });
             endJob(slot, id, current);
           });
   QFuture<Outcome> future =
       QtConcurrent::run(pool(lane), [work = std::move(work)](QPromise<Outcome>& promise) {
-        Outcome out;
-        PromiseProgressSink<Outcome> sink(promise);
         clearUpperSimdState();
+        Outcome out;
         try {
+          PromiseProgressSink<Outcome> sink(promise);
           if (promise.isCanceled()) throw Cancelled();
           out.value.emplace(work(sink));
+          if constexpr (detail::CanBeNull<T>::value)
+            if (!*out.value) throw Error("internal error: the job returned no result");
         } catch (const Cancelled&) {
+          out.value.reset();
           out.cancelled = true;
-        } catch (const std::exception& e) {
-          out.error = oneLine(e.what());
         } catch (...) {
-          out.error = QStringLiteral("unknown error");
+          out.value.reset();
+          out.error = detail::exceptionMessage(std::current_exception());
         }
-        promise.addResult(std::move(out));
+        try {
+          promise.addResult(std::move(out));
+        } catch (...) {
+          // No memory left to store it: the GUI side reports a job without a result.
+        }
       });
   watcher->setFuture(future);
   attachCanceller(slot, id, [future]() mutable { future.cancel(); });
   return id;
+}
+
+template <typename F>
+void JobTracker::guarded(const QString& slot, F&& f) noexcept {
+  try {
+    f();
+  } catch (...) {
+    logEscaped(slot, std::current_exception());
+  }
+}
+
+template <typename Outcome>
+Outcome JobTracker::takeOutcome(QFuture<Outcome> future) noexcept {
+  Outcome out;
+  try {
+    future.waitForFinished();  // it has finished: only rethrows what escaped the worker, if any
+    if (future.resultCount() > 0) return future.result();
+    out.cancelled = future.isCanceled();
+    if (!out.cancelled)
+      out.error = QStringLiteral("internal error: the job ended without a result");
+  } catch (...) {
+    out = Outcome();
+    out.error = detail::exceptionMessage(std::current_exception());
+  }
+  return out;
 }
 
 }  // namespace zfvis::ui

@@ -7,6 +7,7 @@
 #include <QClipboard>
 #include <QLabel>
 #include <QMimeData>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTableWidget>
@@ -328,6 +329,12 @@ class MainWindowTest : public QObject {
     other.controller()->openModel("nin");
     ZFVIS_WAIT_IDLE(other.jobs(), 20000);
     QCOMPARE(Settings::recentModels().value(0), QString("nin"));
+    // Read back at once, and on disk once flushed (written by a pool thread).
+    Settings::setViewOption("test/answer", 42);
+    QCOMPARE(Settings::viewOption("test/answer").toInt(), 42);
+    Settings::flush();
+    QCOMPARE(QSettings().value("view/test/answer").toInt(), 42);
+    QCOMPARE(QSettings().value("recent/models").toStringList().value(0), QString("nin"));
   }
 
   void zooDialogListsTheManifestAndFetchFailuresAreReported() {

@@ -1,4 +1,4 @@
-// Responsiveness: the GUI thread's longest stall (gap between 5 ms timer ticks) while a model
+// Responsiveness: the GUI thread's longest stall (tests/ui/stall_probe.h) while a model
 // opens, every layer is shown, the views switch and channels are clicked; and the time from
 // selecting a channel to its projection being shown. Prints the numbers; fails only on stalls far
 // above the 50 ms budget (the machine running the tests may be busy).
@@ -9,6 +9,7 @@
 #include <QTimer>
 #include <QtTest>
 
+#include "tests/ui/stall_probe.h"
 #include "tests/ui/ui_test_util.h"
 #include "ui/app_state.h"
 #include "ui/controller.h"
@@ -19,50 +20,9 @@
 
 using namespace zfvis;
 using namespace zfvis::ui;
+using zfvis::uitest::StallProbe;
 
 namespace {
-
-/// Longest gap between ticks of a 5 ms timer on the GUI thread, per phase.
-class StallProbe : public QObject {
- public:
-  StallProbe() {
-    m_timer.setInterval(5);
-    m_timer.setTimerType(Qt::PreciseTimer);
-    connect(&m_timer, &QTimer::timeout, this, [this] {
-      const qint64 now = m_clock.elapsed();
-      const qint64 gap = now - m_last - 5;
-      m_last = now;
-      if (gap > m_worst) {
-        m_worst = gap;
-        m_worstPhase = m_phase;
-      }
-      m_phaseWorst[m_phase] = std::max(m_phaseWorst[m_phase], gap);
-    });
-    m_clock.start();
-    m_last = 0;
-    m_timer.start();
-  }
-  void phase(const QString& name) {
-    m_phase = name;
-    m_last = m_clock.elapsed();
-  }
-  qint64 worst() const { return m_worst; }
-  QString report() const {
-    QStringList parts;
-    for (auto it = m_phaseWorst.cbegin(); it != m_phaseWorst.cend(); ++it)
-      parts << QString("%1 %2 ms").arg(it.key()).arg(it.value());
-    return QString("worst stall %1 ms (%2); per phase: %3")
-        .arg(m_worst)
-        .arg(m_worstPhase, parts.join(", "));
-  }
-
- private:
-  QTimer m_timer;
-  QElapsedTimer m_clock;
-  qint64 m_last = 0, m_worst = 0;
-  QString m_phase = "start", m_worstPhase;
-  QMap<QString, qint64> m_phaseWorst;
-};
 
 /// Runs the event loop until the view shows channel `c` (no polling delay in the measurement).
 bool waitForProjection(ProjectionView* view, int c) {
@@ -173,5 +133,13 @@ class Responsiveness : public QObject {
   }
 };
 
-QTEST_MAIN(Responsiveness)
+// QTEST_MAIN with an application that times every event for the StallProbe.
+int main(int argc, char** argv) {
+  zfvis::uitest::TimedApplication app(argc, argv);
+  app.setAttribute(Qt::AA_Use96Dpi, true);
+  Responsiveness test;
+  QTEST_SET_MAIN_SOURCE_PATH
+  return QTest::qExec(&test, argc, argv);
+}
+
 #include "test_responsiveness.moc"

@@ -5,8 +5,10 @@
 #include <memory>
 
 #include <QCoreApplication>
+#include <QEventLoop>
 #include <QSettings>
 #include <QTemporaryDir>
+#include <QTimer>
 
 #include "core/engine.h"
 #include "core/net_builder.h"
@@ -38,6 +40,13 @@ inline NetworkDef tinyDef(uint64_t seed = 7) {
 /// tinyDef() compiled.
 inline std::shared_ptr<const CompiledNet> tinyNet(uint64_t seed = 7) {
   return CompiledNet::compile(std::make_shared<const NetworkDef>(tinyDef(seed)));
+}
+
+/// Runs the event loop for `ms` (blocking in it while idle, unlike QTest::qWait, which sleeps).
+inline void runEventLoopFor(int ms) {
+  QEventLoop loop;
+  QTimer::singleShot(ms, &loop, &QEventLoop::quit);
+  loop.exec();
 }
 
 /// Waits (processing events) until no job runs; fails the test after `ms`.

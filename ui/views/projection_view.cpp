@@ -160,6 +160,10 @@ ProjectionView::ProjectionView(AppState* state, JobTracker* jobs, QWidget* paren
   });
 }
 
+bool ProjectionView::showsTop() const {
+  return m_showTop->isChecked();
+}
+
 ProjectionMode ProjectionView::mode() const {
   return static_cast<ProjectionMode>(m_mode->currentData().toInt());
 }

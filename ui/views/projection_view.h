@@ -62,6 +62,8 @@ class ProjectionView : public ViewBase {
   const std::shared_ptr<const ProjectionPicture>& picture() const { return m_picture; }
   /// The top-9 grid (null when none or switched off).
   const std::shared_ptr<const TopProjections>& top() const { return m_top; }
+  /// Whether the top-9 grid is switched on.
+  bool showsTop() const;
   /// The projection mode chosen.
   ProjectionMode mode() const;
   /// Chooses the projection mode.

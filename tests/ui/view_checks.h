@@ -1,0 +1,70 @@
+// Checks on the real MainWindow shared by the GUI walk and soak: what a view should show for the
+// selected layer, and waiting until the window has settled.
+#pragma once
+
+#include <QElapsedTimer>
+#include <QString>
+#include <QStringList>
+
+#include "tests/ui/ui_test_util.h"
+#include "ui/app_state.h"
+#include "ui/jobs.h"
+#include "ui/main_window.h"
+#include "ui/views/activations_view.h"
+#include "ui/views/compare_view.h"
+#include "ui/views/filters_view.h"
+#include "ui/views/occlusion_view.h"
+#include "ui/views/projection_view.h"
+
+namespace zfvis::uitest {
+
+// The views in tab order (Ctrl+1 .. Ctrl+5 select them).
+inline const QStringList kViews = {"activations", "filters", "projection", "compare", "occlusion"};
+
+// What a view shows, when it does not show the layer it should; empty when it does.
+inline QString viewProblem(ui::MainWindow& w, const QString& id, int layer) {
+  ui::AppState* s = w.state();
+  const auto acts = s->activations();
+  if (id == "activations") {
+    auto pic = qobject_cast<ui::ActivationsView*>(w.view(id))->picture();
+    if (!pic || pic->layer != layer || pic->activations != acts) return "no activations picture";
+  } else if (id == "filters") {
+    auto pic = qobject_cast<ui::FiltersView*>(w.view(id))->picture();
+    const int conv = ui::filterLayerFor(*s->def(), layer);
+    if (conv < 0 && pic) return "filters shown for a layer no convolution feeds";
+    if (conv >= 0 && (!pic || pic->layer != conv)) return "no filters of the layer's convolution";
+  } else if (id == "projection") {
+    auto* view = qobject_cast<ui::ProjectionView*>(w.view(id));
+    auto pic = view->picture();
+    if (!pic || pic->activations != acts || int(pic->projection.layer) != layer ||
+        pic->projection.channel != s->channel())
+      return "no projection of the selected channel";
+    if (view->showsTop() && (!view->top() || int(view->top()->layer) != layer))
+      return "no top-9 grid";
+  } else if (id == "compare") {
+    // Without a convolution there are no first-layer filters to compare (the view says so).
+    bool hasConv = false;
+    for (const LayerSpec& l : s->def()->layers) hasConv = hasConv || l.type == LayerType::Conv;
+    if (hasConv != bool(qobject_cast<ui::CompareView*>(w.view(id))->picture()))
+      return hasConv ? "no comparison" : "a comparison without first-layer filters";
+  } else if (id == "occlusion") {
+    auto pic = qobject_cast<ui::OcclusionView*>(w.view(id))->picture();
+    if (!pic || pic->activations != acts) return "no occlusion map";
+  }
+  return {};
+}
+
+// Runs the event loop until no job runs and no view waits to start one, on two checks 5 ms apart
+// (result handlers may start follow-up jobs); false when that takes over `timeoutMs`.
+inline bool settle(ui::MainWindow& w, int timeoutMs) {
+  QElapsedTimer t;
+  t.start();
+  for (int calm = 0; t.elapsed() < timeoutMs;) {
+    calm = w.isSettled() ? calm + 1 : 0;
+    if (calm == 2) return true;
+    runEventLoopFor(5);
+  }
+  return false;
+}
+
+}  // namespace zfvis::uitest
