@@ -122,7 +122,7 @@ int runPredict(const ArgList& argv) {
     for (int i = 0; i < k; ++i)
       arr.push_back({{"rank", i + 1},
                      {"class", order[i]},
-                     {"label", classDisplayName(order[i], classes)},
+                     {"label", classDisplayName(order[i], classes, def->classNames)},
                      {"probability", p[order[i]]}});
     j["top"] = arr;
     std::printf("%s\n", j.dump(2).c_str());
@@ -133,7 +133,7 @@ int runPredict(const ArgList& argv) {
   if (def->untrained) std::printf("UNTRAINED weights: these predictions are meaningless\n");
   for (int i = 0; i < k; ++i)
     std::printf("%3d. %7.4f  %4d  %s\n", i + 1, p[order[i]], order[i],
-                classDisplayName(order[i], classes).c_str());
+                classDisplayName(order[i], classes, def->classNames).c_str());
   return 0;
 }
 

@@ -24,11 +24,11 @@ struct Exec {
 
 /// One layer's tensors (the network input has one too).
 struct Node {
-  dnnl::memory out;       // the forward result, in the layout its producer primitive chose
-  dnnl::memory diff;      // d loss / d out in out's layout; empty when no gradient flows here
-  bool reachesLoss = false;   // some path leads from this output to the loss
-  bool needsDiff = false;     // the loss gradient must reach this output (params upstream)
-  bool diffStarted = false;   // build time: a backward call already wrote `diff`
+  dnnl::memory out;          // the forward result, in the layout its producer primitive chose
+  dnnl::memory diff;         // d loss / d out in out's layout; empty when no gradient flows here
+  bool reachesLoss = false;  // some path leads from this output to the loss
+  bool needsDiff = false;    // the loss gradient must reach this output (params upstream)
+  bool diffStarted = false;  // build time: a backward call already wrote `diff`
 };
 
 /// A trainable tensor: value, gradient and momentum in one (forward primitive's) layout.
@@ -45,15 +45,15 @@ struct Graph {
   std::vector<Shape> shapes;  // per-sample output shape of every layer
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
-  Node input;                 // the network input, plain N x C x H x W
-  std::vector<Node> nodes;    // per layer
+  Node input;               // the network input, plain N x C x H x W
+  std::vector<Node> nodes;  // per layer
   std::vector<Param> params;
-  std::vector<Exec> forward;  // in order
-  std::vector<Exec> backward; // in order (the loss first, then the layers in reverse)
+  std::vector<Exec> forward;   // in order
+  std::vector<Exec> backward;  // in order (the loss first, then the layers in reverse)
   std::vector<std::function<void()>> backwardBuilders;  // per layer, run in reverse order
-  int logitsLayer = -1;       // the layer whose output the loss reads
+  int logitsLayer = -1;                                 // the layer whose output the loss reads
   int classes = 0;
-  bool training = true;       // dropout on (trainBatch) or off (evaluate)
+  bool training = true;  // dropout on (trainBatch) or off (evaluate)
   uint64_t dropoutSeed = 0, step = 0;
 
   /// Node of a layer's input given by name (the network input or a layer).

@@ -41,20 +41,20 @@ void buildConv(Graph& g, size_t i) {
   Node& in = g.nodeOf(l.inputs[0]);
   const Shape inShape = g.shapeOf(l.inputs[0]);
   const memory::dims srcDims = g.dims(inShape), dstDims = g.dims(g.shapes[i]);
-  const memory::dims wDims =
-      p.groups > 1 ? memory::dims{p.groups, p.outChannels / p.groups, inShape[0] / p.groups,
-                                  p.kernelH, p.kernelW}
-                   : memory::dims{p.outChannels, inShape[0], p.kernelH, p.kernelW};
+  const memory::dims wDims = p.groups > 1
+                                 ? memory::dims{p.groups, p.outChannels / p.groups,
+                                                inShape[0] / p.groups, p.kernelH, p.kernelW}
+                                 : memory::dims{p.outChannels, inShape[0], p.kernelH, p.kernelW};
   const memory::desc biasMd({p.outChannels}, DType::f32, Tag::a);
   const memory::dims strides{p.strideH, p.strideW}, dil{p.dilationH - 1, p.dilationW - 1};
   const memory::dims padL{p.pad.top, p.pad.left}, padR{p.pad.bottom, p.pad.right};
   const algorithm alg = algorithm::convolution_direct;
-  auto fdesc = p.hasBias ? dnnl::convolution_forward::desc(
+  auto fdesc = p.hasBias ? dnnl::convolution_forward::desc(prop_kind::forward_training, alg,
+                                                           anyMd(srcDims), anyMd(wDims), biasMd,
+                                                           anyMd(dstDims), strides, dil, padL, padR)
+                         : dnnl::convolution_forward::desc(
                                prop_kind::forward_training, alg, anyMd(srcDims), anyMd(wDims),
-                               biasMd, anyMd(dstDims), strides, dil, padL, padR)
-                         : dnnl::convolution_forward::desc(prop_kind::forward_training, alg,
-                                                           anyMd(srcDims), anyMd(wDims),
-                                                           anyMd(dstDims), strides, dil, padL, padR);
+                               anyMd(dstDims), strides, dil, padL, padR);
   dnnl::convolution_forward::primitive_desc fpd(fdesc, scratchpadAttr(), g.engine);
   memory src = g.reordered(in.out, fpd.src_desc(), g.forward);
   g.nodes[i].out = memory(fpd.dst_desc(), g.engine);
@@ -62,11 +62,10 @@ void buildConv(Graph& g, size_t i) {
   g.addParam(i, false, l.weights, wDims, fpd.weights_desc());
   const size_t bi = g.params.size();
   if (p.hasBias) g.addParam(i, true, l.bias, {p.outChannels}, biasMd);
-  Exec e{dnnl::convolution_forward(fpd),
-         {{DNNL_ARG_SRC, src},
-          {DNNL_ARG_WEIGHTS, g.params[wi].value},
-          {DNNL_ARG_DST, g.nodes[i].out}},
-         {}};
+  Exec e{
+      dnnl::convolution_forward(fpd),
+      {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, g.params[wi].value}, {DNNL_ARG_DST, g.nodes[i].out}},
+      {}};
   if (p.hasBias) e.args[DNNL_ARG_BIAS] = g.params[bi].value;
   g.forward.push_back(std::move(e));
 
@@ -76,12 +75,12 @@ void buildConv(Graph& g, size_t i) {
     const bool hasBias = l.conv.hasBias;
     Node& node = g.nodes[i];
     Node& in = g.nodeOf(l.inputs[0]);
-    auto wdesc = hasBias ? dnnl::convolution_backward_weights::desc(
-                               alg, anyMd(srcDims), anyMd(wDims), biasMd, anyMd(dstDims), strides,
-                               dil, padL, padR)
-                         : dnnl::convolution_backward_weights::desc(
-                               alg, anyMd(srcDims), anyMd(wDims), anyMd(dstDims), strides, dil,
-                               padL, padR);
+    auto wdesc =
+        hasBias
+            ? dnnl::convolution_backward_weights::desc(alg, anyMd(srcDims), anyMd(wDims), biasMd,
+                                                       anyMd(dstDims), strides, dil, padL, padR)
+            : dnnl::convolution_backward_weights::desc(alg, anyMd(srcDims), anyMd(wDims),
+                                                       anyMd(dstDims), strides, dil, padL, padR);
     dnnl::convolution_backward_weights::primitive_desc wpd(wdesc, scratchpadAttr(), g.engine, fpd);
     memory diffDst = g.reordered(node.diff, wpd.diff_dst_desc(), g.backward);
     const memory grad = g.params[wi].grad;
@@ -135,11 +134,10 @@ void buildDense(Graph& g, size_t i) {
   g.addParam(i, false, l.weights, {units, features}, fpd.weights_desc());
   const size_t bi = g.params.size();
   if (hasBias) g.addParam(i, true, l.bias, {units}, biasMd);
-  Exec e{dnnl::inner_product_forward(fpd),
-         {{DNNL_ARG_SRC, src},
-          {DNNL_ARG_WEIGHTS, g.params[wi].value},
-          {DNNL_ARG_DST, g.nodes[i].out}},
-         {}};
+  Exec e{
+      dnnl::inner_product_forward(fpd),
+      {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, g.params[wi].value}, {DNNL_ARG_DST, g.nodes[i].out}},
+      {}};
   if (hasBias) e.args[DNNL_ARG_BIAS] = g.params[bi].value;
   g.forward.push_back(std::move(e));
 
@@ -147,9 +145,9 @@ void buildDense(Graph& g, size_t i) {
     Node& node = g.nodes[i];
     Node& in = g.nodeOf(g.def->layers[i].inputs[0]);
     const memory diffDst = node.diff;
-    auto wdesc = hasBias ? dnnl::inner_product_backward_weights::desc(src.get_desc(), wQuery,
-                                                                      biasMd, dstMd)
-                         : dnnl::inner_product_backward_weights::desc(src.get_desc(), wQuery, dstMd);
+    auto wdesc =
+        hasBias ? dnnl::inner_product_backward_weights::desc(src.get_desc(), wQuery, biasMd, dstMd)
+                : dnnl::inner_product_backward_weights::desc(src.get_desc(), wQuery, dstMd);
     dnnl::inner_product_backward_weights::primitive_desc wpd(wdesc, scratchpadAttr(), g.engine,
                                                              fpd);
     const memory grad = g.params[wi].grad;
@@ -219,11 +217,10 @@ void buildLrn(Graph& g, size_t i) {
       scratchpadAttr(), g.engine);
   g.nodes[i].out = memory(fpd.dst_desc(), g.engine);
   memory workspace(fpd.workspace_desc(), g.engine);
-  g.forward.push_back({dnnl::lrn_forward(fpd),
-                       {{DNNL_ARG_SRC, in.out},
-                        {DNNL_ARG_DST, g.nodes[i].out},
-                        {DNNL_ARG_WORKSPACE, workspace}},
-                       {}});
+  g.forward.push_back(
+      {dnnl::lrn_forward(fpd),
+       {{DNNL_ARG_SRC, in.out}, {DNNL_ARG_DST, g.nodes[i].out}, {DNNL_ARG_WORKSPACE, workspace}},
+       {}});
   g.backwardBuilders[i] = [&g, i, fpd, workspace, alg, p]() {
     Node& node = g.nodes[i];
     Node& in = g.nodeOf(g.def->layers[i].inputs[0]);
@@ -232,12 +229,13 @@ void buildLrn(Graph& g, size_t i) {
         {alg, in.out.get_desc(), node.out.get_desc(), p.size, p.alpha, p.beta, p.bias},
         scratchpadAttr(), g.engine, fpd);
     memory ds = g.diffTarget(in, bpd.diff_src_desc());
-    g.backward.push_back({dnnl::lrn_backward(bpd),
-                          {{DNNL_ARG_SRC, in.out},
-                           {DNNL_ARG_DIFF_DST, g.reordered(node.diff, bpd.diff_dst_desc(), g.backward)},
-                           {DNNL_ARG_WORKSPACE, workspace},
-                           {DNNL_ARG_DIFF_SRC, ds}},
-                          {}});
+    g.backward.push_back(
+        {dnnl::lrn_backward(bpd),
+         {{DNNL_ARG_SRC, in.out},
+          {DNNL_ARG_DIFF_DST, g.reordered(node.diff, bpd.diff_dst_desc(), g.backward)},
+          {DNNL_ARG_WORKSPACE, workspace},
+          {DNNL_ARG_DIFF_SRC, ds}},
+         {}});
     g.commitDiff(in, ds);
   };
 }
@@ -349,9 +347,8 @@ void buildDropout(Graph& g, size_t i) {
 void buildView(Graph& g, size_t i) {
   const LayerSpec& l = g.def->layers[i];
   Node& in = g.nodeOf(l.inputs[0]);
-  g.nodes[i].out = l.type == LayerType::Identity
-                       ? in.out
-                       : g.plainAs(in.out, g.dims(g.shapes[i]), g.forward);
+  g.nodes[i].out =
+      l.type == LayerType::Identity ? in.out : g.plainAs(in.out, g.dims(g.shapes[i]), g.forward);
   g.backwardBuilders[i] = [&g, i]() {
     Node& in = g.nodeOf(g.def->layers[i].inputs[0]);
     if (in.needsDiff) g.commitDiff(in, g.nodes[i].diff);

@@ -15,9 +15,9 @@ namespace zfvis {
 
 namespace training {
 
-using dnnl::memory;
 using detail::isPlain;
 using detail::plainMd;
+using dnnl::memory;
 
 Node& Graph::nodeOf(const std::string& name) {
   int p = producerIndex(name);
@@ -41,9 +41,8 @@ memory::dims Graph::dims(const Shape& perSample) const {
 }
 
 void Graph::reorderInto(const memory& src, const memory& dst, std::vector<Exec>& list) {
-  list.push_back({dnnl::reorder(dnnl::reorder::primitive_desc(engine, src.get_desc(), engine,
-                                                              dst.get_desc(),
-                                                              detail::scratchpadAttr())),
+  list.push_back({dnnl::reorder(dnnl::reorder::primitive_desc(
+                      engine, src.get_desc(), engine, dst.get_desc(), detail::scratchpadAttr())),
                   {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}},
                   {}});
 }
@@ -82,8 +81,7 @@ void Graph::commitDiff(Node& producer, const memory& written) {
   memory src = written;
   if (src.get_desc().dims() != own.dims()) {
     // A plain gradient of a reshaped view (Flatten, Dense input): the same values in C order.
-    if (!isPlain(src.get_desc()))
-      throw Error("internal: gradient of another shape is not plain");
+    if (!isPlain(src.get_desc())) throw Error("internal: gradient of another shape is not plain");
     src = memory(plainMd(own.dims()), engine, written.get_data_handle());
   }
   if (!producer.diffStarted) {
@@ -134,8 +132,8 @@ bool keepsWithKey(uint64_t key, uint64_t index, float ratio) {
 
 }  // namespace training
 
-using dnnl::memory;
 using detail::plainMd;
+using dnnl::memory;
 using training::Exec;
 using training::Graph;
 using training::Node;
@@ -186,12 +184,14 @@ void checkTrainable(const NetworkDef& def) {
     switch (l.type) {
       case LayerType::BatchNorm:
       case LayerType::Add:
-        throw Error(where + "zfvis cannot train this operator (it has no backward rule); it trains " +
+        throw Error(where +
+                    "zfvis cannot train this operator (it has no backward rule); it trains " +
                     kTrainableOps);
       case LayerType::Softmax:
         if (i + 1 != def.layers.size() || i == 0)
-          throw Error(where + "a Softmax can only be trained as the last layer (it is folded into "
-                              "the cross-entropy loss)");
+          throw Error(where +
+                      "a Softmax can only be trained as the last layer (it is folded into "
+                      "the cross-entropy loss)");
         break;
       default:
         break;
@@ -203,7 +203,8 @@ void checkTrainable(const NetworkDef& def) {
   // The loss reads one score per class from the last layer (before a final Softmax).
   const std::vector<Shape> shapes = def.outputShapes();
   size_t logits = def.layers.size() - 1;
-  if (def.layers[logits].type == LayerType::Softmax) logits = size_t(def.indexOf(def.layers[logits].inputs[0]));
+  if (def.layers[logits].type == LayerType::Softmax)
+    logits = size_t(def.indexOf(def.layers[logits].inputs[0]));
   const Shape& s = shapes[logits];
   const bool scores = s.rank() == 1 || (s.rank() == 3 && s[1] == 1 && s[2] == 1);
   if (!scores)
@@ -220,8 +221,8 @@ bool dropoutKeeps(uint64_t seed, uint64_t step, uint64_t layer, uint64_t index, 
 struct TrainPlan::Impl {
   NetworkDef def;
   Graph g;
-  memory logits;      // plain batch x classes
-  memory logitsDiff;  // plain batch x classes
+  memory logits;                       // plain batch x classes
+  memory logitsDiff;                   // plain batch x classes
   std::vector<TrainableParam> params;  // what params() returns
   memory scratch;
 };
@@ -305,9 +306,9 @@ TrainPlan::TrainPlan(const NetworkDef& def, const TrainPlanOptions& options)
     for (Exec& e : *list)
       if (e.prim) scratch = std::max(scratch, detail::scratchpadOf(e.prim).get_size());
   if (scratch > 0) {
-    m.scratch = memory(memory::desc({memory::dim(scratch)}, memory::data_type::u8,
-                                    memory::format_tag::a),
-                       g.engine);
+    m.scratch =
+        memory(memory::desc({memory::dim(scratch)}, memory::data_type::u8, memory::format_tag::a),
+               g.engine);
     for (auto* list : {&g.forward, &g.backward})
       for (Exec& e : *list) {
         if (!e.prim) continue;
