@@ -55,9 +55,9 @@ class CliObserver : public TrainingObserver {
 };
 
 const std::vector<OptionSpec> kTrainOptions = {
-    {"model"},     {"data"},         {"epochs"},     {"batch"},   {"lr"},
-    {"momentum"},  {"weight-decay"}, {"renorm-rms"}, {"dropout"}, {"checkpoints"},
-    {"log-every"}, {"seed"},         {"threads"},    {"out"},     {"resume"}};
+    {"model"},    {"data"},         {"epochs"},     {"batch"},   {"lr"},          {"lr-decay"},
+    {"momentum"}, {"weight-decay"}, {"renorm-rms"}, {"dropout"}, {"checkpoints"}, {"log-every"},
+    {"seed"},     {"threads"},      {"out"},        {"resume"}};
 
 TrainConfig configFromArgs(const Args& args) {
   TrainConfig c;
@@ -67,6 +67,7 @@ TrainConfig configFromArgs(const Args& args) {
   if (!args.has("epochs")) throw UsageError("option --epochs is required");
   c.batch = args.intValue("batch", c.batch, 1, 65536);
   c.learningRate = args.doubleValue("lr", c.learningRate);
+  c.lrDecay = args.doubleValue("lr-decay", c.lrDecay);
   c.momentum = args.doubleValue("momentum", c.momentum);
   c.weightDecay = args.doubleValue("weight-decay", c.weightDecay);
   c.renormRms = args.doubleValue("renorm-rms", c.renormRms);

@@ -1,5 +1,6 @@
 #include "core/model/small_nets.h"
 
+#include "core/base/resource_dir.h"
 #include "core/error.h"
 #include "core/net_builder.h"
 
@@ -39,6 +40,13 @@ NetworkDef makeSmallNet(std::string_view name, const Shape& input, int classes, 
   def.input.preprocess = Preprocess::Raw;
   if (classes == 10 && input == Shape{1, 28, 28}) def.classNames = fashionMnistClassNames();
   return def;
+}
+
+std::optional<std::filesystem::path> shippedRunDir(std::string_view name) {
+  if (!isSmallNet(name)) return std::nullopt;
+  auto final = findResource(std::filesystem::path("models") / std::string(name) / "final.onnx");
+  if (!final) return std::nullopt;
+  return final->parent_path();
 }
 
 const std::vector<std::string>& fashionMnistClassNames() {

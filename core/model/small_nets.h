@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +22,10 @@ bool isSmallNet(std::string_view name);
 /// Builds `name` for per-sample input `input` (C x H x W, at least 24 x 24) and `classes` outputs
 /// with He-normal weights from `seed` (untrained; preprocessing: the raw preset, 0..1).
 NetworkDef makeSmallNet(std::string_view name, const Shape& input, int classes, uint64_t seed = 0);
+/// The shipped training run of a built-in (resources/models/NAME: final.onnx, a few checkpoints
+/// and the log, made by `zfvis-cli train`; see core/base/resource_dir.h for where it is looked
+/// for), when it is present. `--model zf-small` opens its final.onnx.
+std::optional<std::filesystem::path> shippedRunDir(std::string_view name);
 /// Fashion-MNIST's ten class names in label order ("T-shirt/top", ..., "Ankle boot").
 const std::vector<std::string>& fashionMnistClassNames();
 

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <random>
 
 #include "core/analysis/training/run_files.h"
 #include "core/analysis/training/trainer.h"
@@ -16,6 +15,7 @@
 #include "core/onnx/onnx_writer.h"
 #include "core/onnx_import.h"
 #include "tests/reference/cli_runner.h"
+#include "tests/training/training_fixture.h"
 
 namespace zfvis {
 namespace {
@@ -23,38 +23,13 @@ namespace {
 namespace fs = std::filesystem;
 using TrainerTest = testing::CliOutputTest;
 
-std::string bigEndian(uint32_t v) {
-  return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
-}
-
-// `n` 28 x 28 images: noise plus a bright 10 x 10 square in quadrant `label` (0..3).
-void writeQuadrants(const fs::path& dir, const std::string& prefix, uint32_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string images =
-      std::string("\0\0\x08\x03", 4) + bigEndian(n) + bigEndian(28) + bigEndian(28);
-  std::string labels = std::string("\0\0\x08\x01", 4) + bigEndian(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    const int label = int(rng() % 4);
-    labels += char(label);
-    const int y0 = 2 + 14 * (label / 2) + int(rng() % 3),
-              x0 = 2 + 14 * (label % 2) + int(rng() % 3);
-    for (int y = 0; y < 28; ++y)
-      for (int x = 0; x < 28; ++x) {
-        const bool in = y >= y0 && y < y0 + 10 && x >= x0 && x < x0 + 10;
-        images += char((in ? 150 : 0) + int(rng() % 100));
-      }
-  }
-  std::ofstream(dir / (prefix + "-images-idx3-ubyte"), std::ios::binary) << images;
-  std::ofstream(dir / (prefix + "-labels-idx1-ubyte"), std::ios::binary) << labels;
-}
-
 class Trainers : public TrainerTest {
  protected:
   void SetUp() override {
     TrainerTest::SetUp();
     fs::create_directories(m_dir / "data");
-    writeQuadrants(m_dir / "data", "train", 512, 1);
-    writeQuadrants(m_dir / "data", "t10k", 128, 2);
+    testing::writeQuadrantIdx(m_dir / "data", "train", 512, 1);
+    testing::writeQuadrantIdx(m_dir / "data", "t10k", 128, 2);
     m_config.model = "zf-small";
     m_config.data = "fashion-mnist:" + (m_dir / "data").string();
     m_config.epochs = 3;

@@ -1,6 +1,7 @@
 #include "tests/training/training_fixture.h"
 
 #include <fstream>
+#include <random>
 #include <stdexcept>
 
 #include "core/net_builder.h"
@@ -19,6 +20,35 @@ const nlohmann::json& trainingIndex() {
     return nlohmann::json::parse(f);
   }();
   return index;
+}
+
+namespace {
+
+std::string bigEndian(uint32_t v) {
+  return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+}
+
+}  // namespace
+
+void writeQuadrantIdx(const std::filesystem::path& dir, const std::string& prefix, uint32_t n,
+                      uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string images =
+      std::string("\0\0\x08\x03", 4) + bigEndian(n) + bigEndian(28) + bigEndian(28);
+  std::string labels = std::string("\0\0\x08\x01", 4) + bigEndian(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const int label = int(rng() % 4);
+    labels += char(label);
+    const int y0 = 2 + 14 * (label / 2) + int(rng() % 3);
+    const int x0 = 2 + 14 * (label % 2) + int(rng() % 3);
+    for (int y = 0; y < 28; ++y)
+      for (int x = 0; x < 28; ++x) {
+        const bool in = y >= y0 && y < y0 + 10 && x >= x0 && x < x0 + 10;
+        images += char((in ? 150 : 0) + int(rng() % 100));
+      }
+  }
+  std::ofstream(dir / (prefix + "-images-idx3-ubyte"), std::ios::binary) << images;
+  std::ofstream(dir / (prefix + "-labels-idx1-ubyte"), std::ios::binary) << labels;
 }
 
 std::vector<int32_t> fixtureLabels(const std::string& file) {

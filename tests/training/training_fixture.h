@@ -21,6 +21,11 @@ const nlohmann::json& trainingIndex();
 /// .bias.npy (or .weight<suffix>.npy for other versions, e.g. ".final").
 NetworkDef trainingNetwork(const std::string& name, const nlohmann::json& spec,
                            const std::string& suffix = "");
+/// Writes `dir`/<prefix>-images-idx3-ubyte and -labels-idx1-ubyte: `n` 28 x 28 images of noise
+/// with a bright 10 x 10 square in quadrant `label` (0..3), a Fashion-MNIST-format dataset that
+/// any of the small networks learns in a few dozen steps.
+void writeQuadrantIdx(const std::filesystem::path& dir, const std::string& prefix, uint32_t n,
+                      uint32_t seed);
 /// An int32 .npy of the fixtures as a vector.
 std::vector<int32_t> fixtureLabels(const std::string& file);
 

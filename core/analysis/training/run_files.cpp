@@ -21,6 +21,7 @@ Json configJson(const TrainConfig& c) {
           {"epochs", c.epochs},
           {"batch", c.batch},
           {"lr", c.learningRate},
+          {"lr_decay", c.lrDecay},
           {"momentum", c.momentum},
           {"weight_decay", c.weightDecay},
           {"renorm_rms", c.renormRms},
@@ -39,6 +40,7 @@ TrainConfig configFromJson(const nlohmann::json& j) {
     c.epochs = j.value("epochs", c.epochs);
     c.batch = j.value("batch", c.batch);
     c.learningRate = j.value("lr", c.learningRate);
+    c.lrDecay = j.value("lr_decay", c.lrDecay);
     c.momentum = j.value("momentum", c.momentum);
     c.weightDecay = j.value("weight_decay", c.weightDecay);
     c.renormRms = j.value("renorm_rms", c.renormRms);
@@ -60,6 +62,7 @@ void validateConfig(const TrainConfig& c) {
   require(c.epochs >= 1, "--epochs must be at least 1");
   require(c.batch >= 1 && c.batch <= 65536, "--batch must be in 1..65536");
   require(c.learningRate > 0 && std::isfinite(c.learningRate), "--lr must be positive");
+  require(c.lrDecay > 0 && c.lrDecay <= 1, "--lr-decay must be in (0, 1]");
   require(c.momentum >= 0 && c.momentum < 1, "--momentum must be in [0, 1)");
   require(c.weightDecay >= 0 && std::isfinite(c.weightDecay), "--weight-decay must be >= 0");
   require(c.renormRms >= 0 && std::isfinite(c.renormRms), "--renorm-rms must be >= 0 (0 = off)");

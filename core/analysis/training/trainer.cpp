@@ -106,6 +106,9 @@ struct Trainer::State {
     return secondsBefore + std::chrono::duration<double>(Clock::now() - started).count();
   }
   double epochAt(int64_t s) const { return double(s) / double(perEpoch); }
+  double learningRateAt(int64_t epoch) const {
+    return config.learningRate * std::pow(config.lrDecay, double(epoch));
+  }
 
   void prepare() {
     perEpoch = data.train.size() / config.batch;
@@ -172,7 +175,7 @@ struct Trainer::State {
       r.trainAccuracy = double(window.correct) / double(window.samples);
     }
     r.testAccuracy = testAccuracy;
-    r.learningRate = config.learningRate;
+    r.learningRate = learningRateAt(std::max<int64_t>(0, step - 1) / perEpoch);
     r.seconds = seconds();
     window = {};
     log.push_back(r);
@@ -267,7 +270,6 @@ TrainOutcome Trainer::run(TrainingObserver* observer) {
   s.started = Clock::now();
   setEngineThreads(s.config.threads);
   SgdSettings sgd;
-  sgd.learningRate = float(s.config.learningRate);
   sgd.momentum = float(s.config.momentum);
   sgd.weightDecay = float(s.config.weightDecay);
   sgd.renormRms = float(s.config.renormRms);
@@ -288,6 +290,7 @@ TrainOutcome Trainer::run(TrainingObserver* observer) {
     if (std::binary_search(s.checkpointSteps.begin(), s.checkpointSteps.end(), s.step))
       writeCheckpoint(s.dir / checkpointFileName(s.step));
     const int64_t epoch = s.step / s.perEpoch;
+    sgd.learningRate = float(s.learningRateAt(epoch));
     const std::vector<int64_t>& order = s.epochOrder(epoch);
     const int64_t first = (s.step % s.perEpoch) * s.config.batch;
     for (int k = 0; k < s.config.batch; ++k) {
@@ -308,7 +311,7 @@ TrainOutcome Trainer::run(TrainingObserver* observer) {
                   " (the loss is not finite); try a smaller --lr");
     if (observer) {
       observer->onStep({s.step, s.total, int(epoch), r.loss, double(r.correct) / s.config.batch,
-                        s.config.learningRate, s.seconds()});
+                        double(sgd.learningRate), s.seconds()});
       observer->report(s.step, s.total);  // cancellation is checked before the next step
     }
     if (s.step % s.perEpoch == 0) {

@@ -42,7 +42,8 @@ struct TrainConfig {
   int epochs = 10;                     // passes over the training split
   int batch = 64;                      // samples per step (the last partial batch of an epoch
                                        // is skipped, like PyTorch's drop_last)
-  double learningRate = 0.01;          // SGD step size
+  double learningRate = 0.01;          // SGD step size in the first epoch
+  double lrDecay = 1.0;                // the step size is multiplied by this after every epoch
   double momentum = 0.9;               // SGD momentum
   double weightDecay = 5e-4;           // L2 penalty on every parameter
   double renormRms = 0.1;              // ZF filter renormalisation radius; 0 = off
