@@ -52,6 +52,8 @@ struct Graph {
   std::vector<Exec> backward;  // in order (the loss first, then the layers in reverse)
   std::vector<std::function<void()>> backwardBuilders;  // per layer, run in reverse order
   int logitsLayer = -1;                                 // the layer whose output the loss reads
+  std::vector<bool>
+      fusedRelu;  // per layer: a Conv / Dense whose primitive applies its ReLU consumer
   int classes = 0;
   bool training = true;  // dropout on (trainBatch) or off (evaluate)
   uint64_t dropoutSeed = 0, step = 0;

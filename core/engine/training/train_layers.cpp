@@ -31,6 +31,32 @@ memory::desc anyMd(const memory::dims& dims) {
   return memory::desc(dims, DType::f32, Tag::any);
 }
 
+// Creates a Conv / Dense forward primitive descriptor that also applies the ReLU that is its only
+// consumer, when oneDNN offers that; marks the layer in g.fusedRelu. The ReLU layer then only
+// names the same memory (buildRelu) and its backward pass reads it as before: relu(x) > 0 exactly
+// where x > 0, so the gradient is unchanged and one pass over the activations is saved.
+template <typename PrimitiveDesc, typename Desc>
+PrimitiveDesc forwardWithRelu(Graph& g, size_t i, const Desc& desc) {
+  const std::vector<size_t> consumers = g.def->consumers(i);
+  const bool candidate = consumers.size() == 1 &&
+                         g.def->layers[consumers[0]].type == LayerType::Relu &&
+                         int(consumers[0]) <= g.logitsLayer;
+  if (candidate) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    try {
+      PrimitiveDesc pd(desc, scratchpadAttr(attr), g.engine);
+      g.fusedRelu[i] = true;
+      return pd;
+    } catch (const dnnl::error&) {
+      // No implementation with the post-op: run the ReLU on its own.
+    }
+  }
+  return PrimitiveDesc(desc, scratchpadAttr(), g.engine);
+}
+
 [[noreturn]] void fail(const LayerSpec& l, const std::string& what) {
   throw Error("layer '" + l.name + "' (" + std::string(onnxOpName(l.type)) + "): " + what);
 }
@@ -55,7 +81,7 @@ void buildConv(Graph& g, size_t i) {
                          : dnnl::convolution_forward::desc(
                                prop_kind::forward_training, alg, anyMd(srcDims), anyMd(wDims),
                                anyMd(dstDims), strides, dil, padL, padR);
-  dnnl::convolution_forward::primitive_desc fpd(fdesc, scratchpadAttr(), g.engine);
+  auto fpd = forwardWithRelu<dnnl::convolution_forward::primitive_desc>(g, i, fdesc);
   memory src = g.reordered(in.out, fpd.src_desc(), g.forward);
   g.nodes[i].out = memory(fpd.dst_desc(), g.engine);
   const size_t wi = g.params.size();
@@ -128,7 +154,7 @@ void buildDense(Graph& g, size_t i) {
                                                            src.get_desc(), wQuery, biasMd, dstMd)
                        : dnnl::inner_product_forward::desc(prop_kind::forward_training,
                                                            src.get_desc(), wQuery, dstMd);
-  dnnl::inner_product_forward::primitive_desc fpd(fdesc, scratchpadAttr(), g.engine);
+  auto fpd = forwardWithRelu<dnnl::inner_product_forward::primitive_desc>(g, i, fdesc);
   g.nodes[i].out = memory(dstMd, g.engine);  // the per-sample shape is {units}
   const size_t wi = g.params.size();
   g.addParam(i, false, l.weights, {units, features}, fpd.weights_desc());
@@ -185,9 +211,14 @@ void buildRelu(Graph& g, size_t i) {
   dnnl::eltwise_forward::primitive_desc fpd(
       {prop_kind::forward_training, alg, in.out.get_desc(), 0.0f, 0.0f}, scratchpadAttr(),
       g.engine);
-  g.nodes[i].out = memory(fpd.dst_desc(), g.engine);
-  g.forward.push_back(
-      {dnnl::eltwise_forward(fpd), {{DNNL_ARG_SRC, in.out}, {DNNL_ARG_DST, g.nodes[i].out}}, {}});
+  const int producer = g.producerIndex(l.inputs[0]);
+  if (producer >= 0 && g.fusedRelu[size_t(producer)]) {
+    g.nodes[i].out = in.out;  // the producer's primitive applied the ReLU already
+  } else {
+    g.nodes[i].out = memory(fpd.dst_desc(), g.engine);
+    g.forward.push_back(
+        {dnnl::eltwise_forward(fpd), {{DNNL_ARG_SRC, in.out}, {DNNL_ARG_DST, g.nodes[i].out}}, {}});
+  }
   g.backwardBuilders[i] = [&g, i, fpd, alg]() {
     Node& node = g.nodes[i];
     Node& in = g.nodeOf(g.def->layers[i].inputs[0]);

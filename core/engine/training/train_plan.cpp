@@ -242,6 +242,7 @@ TrainPlan::TrainPlan(const NetworkDef& def, const TrainPlanOptions& options)
   g.shapes = m.def.outputShapes();
   const size_t n = m.def.layers.size();
   g.nodes.resize(n);
+  g.fusedRelu.assign(n, false);
   g.backwardBuilders.resize(n);
 
   // Which outputs the loss gradient must reach: those downstream of a parameter (or of the input
