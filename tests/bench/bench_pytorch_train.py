@@ -8,10 +8,18 @@ iteration on fixed pseudo-images, and prints the median time per step and images
   alex-small     the same with conv1 32@9x9 stride 2
   caffe-alexnet  BVLC AlexNet 3 x 227 x 227 (grouped conv2/4/5, LRN, dropout fc6/fc7)
 Also prints the time of one full Fashion-MNIST epoch (937 steps) at the measured rate.
-Usage: /usr/bin/python3 tests/bench/bench_pytorch_train.py [--iters N] [--models a,b]
+
+With --zfvis BENCH (build/tests/bench/bench_train) it alternates, --rounds times, a zfvis run and a
+PyTorch run of every model, so both see the same machine state, and prints the medians over the
+rounds and their ratio (docs/PERFORMANCE.md):
+  /usr/bin/python3 tests/bench/bench_pytorch_train.py --zfvis build/tests/bench/bench_train --rounds 5
+Usage: /usr/bin/python3 tests/bench/bench_pytorch_train.py [--iters N] [--models a,b] [--zfvis B]
 """
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import time
 
 import torch
@@ -83,7 +91,8 @@ MODELS = {
 }
 
 
-def bench(name, iters, batch=64):
+def pytorch_step(name, batch=64):
+    """A function running one SGD step of `name` on fixed pseudo-images, after 3 warm-up steps."""
     make, shape, classes = MODELS[name]
     net = make().train()
     for m in net.modules():
@@ -103,28 +112,67 @@ def bench(name, iters, batch=64):
 
     for _ in range(3):
         step()
+    return step
+
+
+def median_step(step, iters):
     times = []
     for _ in range(iters):
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
-    med = statistics.median(times)
-    print(f"pytorch/{name}/{batch}: median {med * 1000:.1f} ms/step, min {min(times) * 1000:.1f} ms, "
-          f"{batch / med:.1f} images/s" +
-          (f", Fashion-MNIST epoch (937 steps) {937 * med:.1f} s" if shape[0] == 1 else ""))
+    return statistics.median(times)
+
+
+def zfvis_step(bench, name, iters):
+    """zfvis's median seconds per step of `name` (Google Benchmark, `iters` repetitions of 1 s)."""
+    out = subprocess.run([bench, f"--benchmark_filter=^train/{name}/", "--benchmark_format=json",
+                          f"--benchmark_repetitions={iters}", "--benchmark_min_time=1"],
+                         check=True, capture_output=True, text=True).stdout
+    runs = [b for b in json.loads(out)["benchmarks"] if b.get("run_type") == "iteration"]
+    return statistics.median(b["real_time"] / 1000.0 for b in runs), runs[0].get("label", "")
+
+
+def report(label, name, med, batch=64):
+    epoch = f", Fashion-MNIST epoch (937 steps) {937 * med:.1f} s" if name != "caffe-alexnet" else ""
+    print(f"{label}/{name}/{batch}: {med * 1000:.1f} ms/step, {batch / med:.1f} images/s{epoch}",
+          flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--models", default="zf-small,alex-small,caffe-alexnet")
+    ap.add_argument("--zfvis", help="build/tests/bench/bench_train, run interleaved with PyTorch")
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(0)
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"mkldnn {torch.backends.mkldnn.is_available()}, BLAS: {blas_in_use()}")
-    for name in args.models.split(","):
-        bench(name, args.iters if name != "caffe-alexnet" else max(3, args.iters // 4))
+          f"mkldnn {torch.backends.mkldnn.is_available()}, BLAS: {blas_in_use()}, "
+          f"load {os.getloadavg()[0]:.2f}", flush=True)
+    names = args.models.split(",")
+    steps = {name: pytorch_step(name) for name in names}
+    iters = {name: args.iters if name != "caffe-alexnet" else max(3, args.iters // 4) for name in names}
+    if not args.zfvis:
+        for name in names:
+            report("pytorch", name, median_step(steps[name], iters[name]))
+        return
+    ours = {name: [] for name in names}
+    theirs = {name: [] for name in names}
+    for r in range(args.rounds):
+        for name in names:
+            z, isa = zfvis_step(args.zfvis, name, 3)
+            p = median_step(steps[name], iters[name])
+            ours[name].append(z)
+            theirs[name].append(p)
+            print(f"round {r + 1} {name}: zfvis {64 / z:.1f} images/s ({isa}), "
+                  f"pytorch {64 / p:.1f} images/s, load {os.getloadavg()[0]:.2f}", flush=True)
+    for name in names:
+        z, p = statistics.median(ours[name]), statistics.median(theirs[name])
+        report("zfvis", name, z)
+        report("pytorch", name, p)
+        print(f"{name}: zfvis / pytorch = {p / z:.2f}x")
 
 
 if __name__ == "__main__":

@@ -108,6 +108,29 @@ TEST_F(TrainCli, RunFolderOpensInEveryCommand) {
   EXPECT_NE(r.err.find("already holds a training run"), std::string::npos) << r.err;
 }
 
+// Class folders train zf-small at 3 x 32 x 32 and name the classes after the subfolders.
+TEST_F(TrainCli, FolderDataNamesTheClassesAfterItsSubfolders) {
+  for (const char* cls : {"red", "blue"})
+    for (int k = 0; k < 20; ++k) {
+      fs::create_directories(m_dir / "folder" / cls);
+      const bool red = std::string(cls) == "red";
+      cv::Mat img(40, 40, CV_8UC3, red ? cv::Scalar(20, 20, 200 + k) : cv::Scalar(200 + k, 20, 20));
+      cv::imwrite((m_dir / "folder" / cls / (std::to_string(k) + ".png")).string(), img);
+    }
+  CliResult r = runCli("train --model zf-small --data folder:" + path("folder") +
+                       " --epochs 3 --batch 6 --lr 0.02 --checkpoints 0 --out " + path("run"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("36 training and 4 test images, 2 classes"), std::string::npos) << r.err;
+  r = runCli("predict --model " + path("run") + "/final.onnx --image " + path("folder") +
+             "/red/19.png --top 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("red"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("blue"), std::string::npos) << r.out;
+  r = runCli("layers --model " + path("run") + "/final.onnx --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).back()["output_shape"], nlohmann::json({2}));
+}
+
 // Starts zfvis-cli with `args` (split on spaces), stderr to `errFile`; returns its pid.
 pid_t spawnCli(const std::string& args, const std::string& errFile) {
   std::vector<std::string> parts{ZFVIS_CLI};

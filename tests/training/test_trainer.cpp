@@ -184,6 +184,31 @@ TEST_F(Trainers, TrainsAModelFileAtItsOwnInputSize) {
   EXPECT_EQ(final.classNames.size(), 10u);
 }
 
+// CIFAR-10 batches train the small networks in colour at 32 x 32 with CIFAR's class names.
+TEST_F(TrainerTest, CifarBuildsAColourNetwork) {
+  std::string train, test;
+  for (int i = 0; i < 96; ++i) {
+    const int label = i % 10;
+    std::string rec(1, char(label));
+    for (int c = 0; c < 3; ++c) rec += std::string(1024, char(label * 20 + c * 5));
+    (i < 80 ? train : test) += rec;
+  }
+  std::ofstream(m_dir / "data_batch_1.bin", std::ios::binary) << train;
+  std::ofstream(m_dir / "test_batch.bin", std::ios::binary) << test;
+  TrainConfig c;
+  c.model = "alex-small";
+  c.data = "cifar10:" + m_dir.string();
+  c.epochs = 1;
+  c.batch = 16;
+  c.checkpoints = 0;
+  auto t = Trainer::create(c, m_dir / "run");
+  EXPECT_TRUE(t->run(nullptr).finished);
+  const NetworkDef final = importOnnx(m_dir / "run" / "final.onnx");
+  EXPECT_EQ(final.input.shape, (Shape{3, 32, 32}));
+  EXPECT_EQ(final.classNames.size(), 10u);
+  EXPECT_EQ(final.classNames[0], "airplane");
+}
+
 void expectTrainError(const NetworkDef& def, const std::vector<std::string>& parts) {
   try {
     checkTrainable(def);
