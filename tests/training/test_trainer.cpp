@@ -60,6 +60,8 @@ TEST_F(Trainers, LearnsAndWritesARunFolderOthersRead) {
   EXPECT_EQ(t->stepsPerEpoch(), 16);
   EXPECT_EQ(t->totalSteps(), 48);
   EXPECT_EQ(t->checkpointSteps(), (std::vector<int64_t>{0, 16, 32}));
+  const Tensor initial = t->weights(0);
+  EXPECT_EQ(initial.shape(), t->network().layers[0].weights.shape());
   TrainOutcome out = t->run(nullptr);
   EXPECT_TRUE(out.finished);
   EXPECT_EQ(out.step, 48);
@@ -87,6 +89,7 @@ TEST_F(Trainers, LearnsAndWritesARunFolderOthersRead) {
   EXPECT_EQ(final.input.preprocess, Preprocess::Raw);
   EXPECT_FALSE(final.untrained);
   expectSameWeights(final, t->snapshot());
+  EXPECT_NE(std::memcmp(initial.data(), t->weights(0).data(), size_t(initial.numel()) * 4), 0);
 
   const std::vector<LogRow> log = readLog(m_dir / "run");
   ASSERT_FALSE(log.empty());

@@ -355,6 +355,9 @@ const std::vector<int64_t>& Trainer::checkpointSteps() const {
 const std::vector<LogRow>& Trainer::log() const {
   return m_state->log;
 }
+const NetworkDef& Trainer::network() const {
+  return m_state->model;
+}
 
 Tensor Trainer::weights(size_t layer) const {
   const auto& params = m_state->plan->params();

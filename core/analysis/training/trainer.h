@@ -130,6 +130,9 @@ class Trainer {
   const std::vector<int64_t>& checkpointSteps() const;
   /// The log so far.
   const std::vector<LogRow>& log() const;
+  /// The network being trained: layers, shapes, class names, preprocessing. Its weights are the
+  /// initial ones; weights() and snapshot() give the current ones.
+  const NetworkDef& network() const;
   /// The current weights of layer `layer` (a Conv or Dense layer) in LayerSpec layout, e.g. the
   /// first layer's filters for a live view.
   Tensor weights(size_t layer) const;
