@@ -104,3 +104,46 @@ TEST(TrainSgd, TwentyStepsTrackPyTorchLosses) {
 
 }  // namespace
 }  // namespace zfvis
+
+namespace zfvis {
+namespace {
+
+// Zeiler & Fergus' renormalisation: filters above the radius end at it (never a float step above,
+// so the filter statistics do not count them as above), the others are left alone.
+TEST(TrainSgd, RenormalisationCapsFilterRmsAtTheRadius) {
+  NetBuilder b("renorm", {3, 6, 6});
+  b.conv("conv", 8, 3, 1).flatten("f").dense("fc", 2);
+  NetworkDef def = b.build();
+  Tensor& w = def.layers[0].weights;
+  const int64_t per = w.numel() / 8;
+  for (int64_t o = 0; o < 8; ++o)
+    for (int64_t k = 0; k < per; ++k)
+      w[o * per + k] = float(o % 2 ? 0.03 : 0.7 + 0.1 * o) * ((k % 3) - 1.0f);
+  auto rms = [&](const Tensor& t, int64_t o) {
+    double sq = 0;
+    for (int64_t k = 0; k < per; ++k) sq += double(t[o * per + k]) * t[o * per + k];
+    return std::sqrt(sq / double(per));
+  };
+  TrainPlanOptions o;
+  o.batch = 1;
+  TrainPlan plan(def, o);
+  SgdSettings sgd;  // the gradients are still zero: only the renormalisation changes weights
+  sgd.weightDecay = 0;
+  sgd.renormRms = 0.1;
+  plan.applySgd(sgd);
+  const Tensor after = plan.paramValue(0);
+  for (int64_t f = 0; f < 8; ++f) {
+    if (f % 2) {
+      for (int64_t k = 0; k < per; ++k) EXPECT_EQ(after[f * per + k], w[f * per + k]);
+      continue;
+    }
+    EXPECT_GT(rms(w, f), 0.1);
+    EXPECT_LE(rms(after, f), 0.1) << f;
+    EXPECT_NEAR(rms(after, f), 0.1, 1e-6) << f;  // a few float steps of 2^-24 below
+    // The filter keeps its shape: a common scale.
+    EXPECT_NEAR(after[f * per] / w[f * per], after[f * per + 2] / w[f * per + 2], 1e-6);
+  }
+}
+
+}  // namespace
+}  // namespace zfvis

@@ -272,7 +272,7 @@ TrainOutcome Trainer::run(TrainingObserver* observer) {
   SgdSettings sgd;
   sgd.momentum = float(s.config.momentum);
   sgd.weightDecay = float(s.config.weightDecay);
-  sgd.renormRms = float(s.config.renormRms);
+  sgd.renormRms = s.config.renormRms;
   const int64_t per = s.model.input.shape.numel();
   auto writeCheckpoint = [&](const fs::path& file) {
     const double acc = s.evaluate();

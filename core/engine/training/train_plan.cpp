@@ -404,14 +404,22 @@ void TrainPlan::applySgd(const SgdSettings& s) {
     float* w = plain ? static_cast<float*>(p.value.get_data_handle()) : t.data();
     const int64_t filters = p.info.shape[0], per = p.info.shape.numel() / filters;
     bool changed = false;
-    for (int64_t o = 0; o < filters; ++o) {
-      float* f = w + o * per;
+    auto rmsOf = [per](const float* f) {
       double sq = 0;
       for (int64_t k = 0; k < per; ++k) sq += double(f[k]) * f[k];
-      const double rms = std::sqrt(sq / double(per));
+      return std::sqrt(sq / double(per));
+    };
+    for (int64_t o = 0; o < filters; ++o) {
+      float* f = w + o * per;
+      const double rms = rmsOf(f);
       if (rms <= s.renormRms) continue;
       const float scale = float(s.renormRms / rms);
       for (int64_t k = 0; k < per; ++k) f[k] *= scale;
+      // Rounding can leave the RMS a hair above the radius; shrink by one float step until not,
+      // so a renormalised filter never counts as above it.
+      constexpr float kOneStepDown = 1.0f - 0x1.0p-24f;
+      while (rmsOf(f) > s.renormRms)
+        for (int64_t k = 0; k < per; ++k) f[k] *= kOneStepDown;
       changed = true;
     }
     if (changed && !plain) fromPlain(g, t, p.plain, p.value);

@@ -33,8 +33,9 @@ struct SgdSettings {
   float momentum = 0.9f;       // 0 = plain SGD
   float weightDecay = 5e-4f;   // L2 penalty
   /// Zeiler & Fergus' renormalisation: after the update, every convolution filter whose RMS
-  /// (over its input channels and kernel) exceeds this radius is scaled back to it; 0 = off.
-  float renormRms = 0.1f;
+  /// (over its input channels and kernel) exceeds this radius is scaled back to it (to at most
+  /// it, after float rounding); 0 = off.
+  double renormRms = 0.1;
 };
 
 /// One trainable tensor of the network.
