@@ -173,9 +173,13 @@ const std::vector<Entry>& entries() {
         "Lin et al. ImageNet NIN: mlpconv blocks, global average pooling, 7.6 M params"},
        ninPaper},
       {{"alex-small", "AlexNet pattern for 28x28 grey (Fashion-MNIST): conv1 32@9x9 stride 2"},
-       [](uint64_t seed) { return makeSmallNet("alex-small", {1, 28, 28}, 10, seed); }},
+       [](uint64_t seed) {
+         return makeSmallNet("alex-small", {1, 28, 28}, 10, seed);
+       }},
       {{"zf-small", "ZFNet pattern for 28x28 grey (Fashion-MNIST): conv1 32@5x5 stride 1"},
-       [](uint64_t seed) { return makeSmallNet("zf-small", {1, 28, 28}, 10, seed); }},
+       [](uint64_t seed) {
+         return makeSmallNet("zf-small", {1, 28, 28}, 10, seed);
+       }},
   };
   return e;
 }
