@@ -78,10 +78,6 @@ std::string checkpointFileName(int64_t step) {
   return buf;
 }
 
-void writeOnnxCheckpoint(const fs::path& file, const NetworkDef& def) {
-  writeOnnx(file, def);
-}
-
 namespace {
 
 std::string resumeStem(int64_t step) {

@@ -62,8 +62,6 @@ void validateConfig(const TrainConfig& c);
 
 /// "checkpoint-000937.onnx": zero-padded, so name order is step order.
 std::string checkpointFileName(int64_t step);
-/// Writes a checkpoint atomically.
-void writeOnnxCheckpoint(const std::filesystem::path& file, const NetworkDef& def);
 
 /// Writes resume-<step>.onnx, resume-<step>-momentum.npy (every momentum buffer, concatenated)
 /// and then resume.json, which names them; older resume files are removed afterwards, so a

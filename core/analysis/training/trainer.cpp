@@ -14,6 +14,7 @@
 #include "core/model/small_nets.h"
 #include "core/model_loader.h"
 #include "core/net_builder.h"
+#include "core/onnx/onnx_writer.h"
 
 namespace zfvis {
 
@@ -182,19 +183,18 @@ struct Trainer::State {
     return r;
   }
 
-  NetworkDef snapshot(bool withTrainingNote) const {
+  // The current weights with the zfvis.training note (run_files.h).
+  NetworkDef snapshot() const {
     NetworkDef def = plan->snapshot();
-    if (withTrainingNote) {
-      nlohmann::ordered_json j;
-      j["step"] = step;
-      j["steps_total"] = total;
-      j["epoch"] = epochAt(step);
-      j["test_accuracy"] = evaluated && evaluated->first == step
-                               ? nlohmann::ordered_json(evaluated->second)
-                               : nlohmann::ordered_json(nullptr);
-      j["config"] = configJson(config);
-      def.metadata[kTrainingMetadataKey] = j.dump();
-    }
+    nlohmann::ordered_json j;
+    j["step"] = step;
+    j["steps_total"] = total;
+    j["epoch"] = epochAt(step);
+    j["test_accuracy"] = evaluated && evaluated->first == step
+                             ? nlohmann::ordered_json(evaluated->second)
+                             : nlohmann::ordered_json(nullptr);
+    j["config"] = configJson(config);
+    def.metadata[kTrainingMetadataKey] = j.dump();
     return def;
   }
 
@@ -206,7 +206,7 @@ struct Trainer::State {
     r.window = window;
     std::vector<Tensor> momentum;
     for (size_t i = 0; i < plan->params().size(); ++i) momentum.push_back(plan->paramMomentum(i));
-    writeResumeState(dir, r, snapshot(true), momentum);
+    writeResumeState(dir, r, snapshot(), momentum);
     writeLog(dir, log);
   }
 };
@@ -278,7 +278,7 @@ TrainOutcome Trainer::run(TrainingObserver* observer) {
     const double acc = s.evaluate();
     const LogRow row = s.flushRow(acc);
     if (observer) observer->onLogRow(row);
-    writeOnnxCheckpoint(file, s.snapshot(true));
+    writeOnnx(file, s.snapshot());
     if (observer) observer->onCheckpoint({s.step, s.epochAt(s.step), file, acc});
   };
   while (s.step < s.total) {
@@ -323,7 +323,7 @@ TrainOutcome Trainer::run(TrainingObserver* observer) {
       if (observer) observer->onLogRow(row);
     }
   }
-  writeOnnxCheckpoint(s.dir / "final.onnx", s.snapshot(true));
+  writeOnnx(s.dir / "final.onnx", s.snapshot());
   const double acc = s.evaluate();
   if (observer) observer->onCheckpoint({s.step, s.epochAt(s.step), s.dir / "final.onnx", acc});
   writeLog(s.dir, s.log);
@@ -367,7 +367,7 @@ Tensor Trainer::weights(size_t layer) const {
 }
 
 NetworkDef Trainer::snapshot() const {
-  return m_state->snapshot(true);
+  return m_state->snapshot();
 }
 
 double Trainer::testAccuracy() {
