@@ -103,6 +103,8 @@ NetworkDef trainingNetwork(const std::string& name, const nlohmann::json& spec,
     } else if (kind == "reshape") {
       s.type = LayerType::Reshape;
       s.reshape.shape = p["shape"].get<std::vector<int64_t>>();
+    } else if (kind == "identity") {
+      s.type = LayerType::Identity;
     } else if (kind == "dropout") {
       s.type = LayerType::Dropout;
     } else if (kind == "concat") {
