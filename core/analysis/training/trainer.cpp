@@ -24,19 +24,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The index of the layer whose output the loss reads (before a final Softmax).
-size_t logitsLayer(const NetworkDef& def) {
-  size_t last = def.layers.size() - 1;
-  if (def.layers[last].type == LayerType::Softmax && last > 0)
-    return size_t(def.indexOf(def.layers[last].inputs[0]));
-  return last;
-}
-
 // Gives the classifier one output per class (a last Dense layer is resized; anything else must
 // already have the right number of outputs).
 void fitClasses(NetworkDef& def, int classes) {
-  LayerSpec& l = def.layers[logitsLayer(def)];
-  const int64_t outputs = def.outputShapes()[logitsLayer(def)].numel();
+  const size_t scores = scoresLayer(def);
+  LayerSpec& l = def.layers[scores];
+  const int64_t outputs = def.outputShapes()[scores].numel();
   if (outputs == classes) return;
   if (l.type != LayerType::Dense)
     throw Error("model '" + def.name + "' has " + std::to_string(outputs) +

@@ -1,8 +1,6 @@
 // Per-layer training builders: each adds its layer's forward_training call(s) to the graph and a
 // builder for its backward call(s), which TrainPlan runs in reverse layer order so gradients of
 // outputs with several consumers are summed (Graph::diffTarget / commitDiff).
-#include <omp.h>
-
 #include <algorithm>
 #include <cstring>
 #include <memory>

@@ -1,7 +1,5 @@
 #include "core/engine/training/train_plan.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -175,6 +173,14 @@ void fromPlain(Graph& g, const Tensor& t, const memory::desc& plain, const memor
 
 }  // namespace
 
+size_t scoresLayer(const NetworkDef& def) {
+  const size_t last = def.layers.size() - 1;
+  if (def.layers[last].type != LayerType::Softmax) return last;
+  const int producer = def.indexOf(def.layers[last].inputs[0]);
+  if (producer < 0) throw Error("network '" + def.name + "': nothing before the final Softmax");
+  return size_t(producer);
+}
+
 void checkTrainable(const NetworkDef& def) {
   def.validate();
   bool anyParams = false;
@@ -202,9 +208,7 @@ void checkTrainable(const NetworkDef& def) {
     throw Error("network '" + def.name + "' has nothing to train (no Conv or Gemm layer)");
   // The loss reads one score per class from the last layer (before a final Softmax).
   const std::vector<Shape> shapes = def.outputShapes();
-  size_t logits = def.layers.size() - 1;
-  if (def.layers[logits].type == LayerType::Softmax)
-    logits = size_t(def.indexOf(def.layers[logits].inputs[0]));
+  const size_t logits = scoresLayer(def);
   const Shape& s = shapes[logits];
   const bool scores = s.rank() == 1 || (s.rank() == 3 && s[1] == 1 && s[2] == 1);
   if (!scores)
@@ -247,11 +251,7 @@ TrainPlan::TrainPlan(const NetworkDef& def, const TrainPlanOptions& options)
 
   // Which outputs the loss gradient must reach: those downstream of a parameter (or of the input
   // when its gradient is asked for) and upstream of the loss.
-  size_t last = n - 1;
-  g.logitsLayer = m.def.layers[last].type == LayerType::Softmax
-                      ? g.producerIndex(m.def.layers[last].inputs[0])
-                      : int(last);
-  if (g.logitsLayer < 0) throw Error("network '" + m.def.name + "': nothing before the Softmax");
+  g.logitsLayer = int(scoresLayer(m.def));
   std::vector<bool> depends(n, false);
   for (size_t i = 0; i < n; ++i) {
     bool d = hasParams(m.def.layers[i]);

@@ -52,6 +52,10 @@ struct BatchResult {
   int correct = 0;  // samples whose largest logit (the first on ties) is the label
 };
 
+/// The layer whose output the loss reads as class scores: the last layer, or the one feeding a
+/// final Softmax (which the loss absorbs).
+size_t scoresLayer(const NetworkDef& def);
+
 /// Throws Error naming the first layer zfvis cannot train (no backward rule, or a Softmax that is
 /// not the last layer) and what it can train.
 void checkTrainable(const NetworkDef& def);
