@@ -99,6 +99,7 @@ TEST_F(Trainers, LearnsAndWritesARunFolderOthersRead) {
   ASSERT_TRUE(log.back().testAccuracy);
   EXPECT_DOUBLE_EQ(*log.back().testAccuracy, *out.testAccuracy);
   EXPECT_LT(*log.back().loss, *log[1].loss);
+  for (size_t i = 1; i < log.size(); ++i) EXPECT_LT(log[i - 1].step, log[i].step) << "row " << i;
 }
 
 TEST_F(Trainers, SameSeedAndThreadsGiveIdenticalWeights) {

@@ -269,8 +269,10 @@ TrainOutcome Trainer::run(TrainingObserver* observer) {
   const int64_t per = s.model.input.shape.numel();
   auto writeCheckpoint = [&](const fs::path& file) {
     const double acc = s.evaluate();
-    const LogRow row = s.flushRow(acc);
-    if (observer) observer->onLogRow(row);
+    if (s.log.empty() || s.log.back().step != s.step) {  // an epoch end may have logged it
+      const LogRow row = s.flushRow(acc);
+      if (observer) observer->onLogRow(row);
+    }
     writeOnnx(file, s.snapshot());
     if (observer) observer->onCheckpoint({s.step, s.epochAt(s.step), file, acc});
   };
