@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "core/error.h"
+#include "core/model/small_nets.h"
 #include "core/net_builder.h"
 
 namespace zfvis {
@@ -171,6 +172,14 @@ const std::vector<Entry>& entries() {
       {{"nin-paper",
         "Lin et al. ImageNet NIN: mlpconv blocks, global average pooling, 7.6 M params"},
        ninPaper},
+      {{"alex-small", "AlexNet pattern for 28x28 grey (Fashion-MNIST): conv1 32@9x9 stride 2"},
+       [](uint64_t seed) {
+         return makeSmallNet("alex-small", {1, 28, 28}, 10, seed);
+       }},
+      {{"zf-small", "ZFNet pattern for 28x28 grey (Fashion-MNIST): conv1 32@5x5 stride 1"},
+       [](uint64_t seed) {
+         return makeSmallNet("zf-small", {1, 28, 28}, 10, seed);
+       }},
   };
   return e;
 }

@@ -31,4 +31,9 @@ std::string classDisplayName(int index, int classes) {
   return "class " + std::to_string(index);
 }
 
+std::string classDisplayName(int index, int classes, const std::vector<std::string>& names) {
+  if (int(names.size()) == classes && index >= 0 && index < classes) return names[size_t(index)];
+  return classDisplayName(index, classes);
+}
+
 }  // namespace zfvis

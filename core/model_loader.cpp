@@ -6,6 +6,7 @@
 #include "core/builtin_models.h"
 #include "core/error.h"
 #include "core/keras_import.h"
+#include "core/model/small_nets.h"
 #include "core/onnx_import.h"
 #include "core/zoo/zoo_cache.h"
 
@@ -40,6 +41,10 @@ NetworkDef loadModel(const std::string& spec, const std::string& weights) {
     if (!file)
       throw Error("model '" + spec + "' is not downloaded yet: run `zfvis-cli fetch " + id + "`");
     def = importOnnx(*file);
+  } else if (auto trained = shippedRunDir(spec)) {
+    // alex-small / zf-small trained on Fashion-MNIST, shipped in resources/models.
+    def = importOnnx(*trained / "final.onnx");
+    def.name = spec;
   } else if (isBuiltinModel(spec)) {
     def = makeBuiltinModel(spec);
   } else {

@@ -1,6 +1,7 @@
 // NetworkDef: an immutable, ordered DAG of named layers with pure shape inference.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,6 +38,11 @@ class NetworkDef {
   InputSpec input;                 // the input
   std::vector<LayerSpec> layers;   // in topological order; the last one is the output
   std::vector<std::string> notes;  // remarks shown in the summary (deviations from a source)
+  /// One name per output class, from the file (ONNX metadata zfvis.labels); empty: ImageNet names
+  /// for 1000 outputs, else "class K".
+  std::vector<std::string> classNames;
+  /// Other notes the file carries (ONNX metadata_props, e.g. zfvis.training of a checkpoint).
+  std::map<std::string, std::string> metadata;
 
   /// Checks names, inputs (DAG order), parameters, weight shapes and shape inference; throws
   /// Error naming the layer and both shapes on the first problem.

@@ -12,12 +12,14 @@
 #include <climits>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "core/error.h"
 #include "core/onnx/onnx_context.h"
 #include "core/onnx/onnx_graph.h"
 #include "core/onnx/onnx_ops.h"
 #include "core/onnx/onnx_tensor.h"
+#include "core/onnx/onnx_writer.h"
 
 namespace zfvis {
 
@@ -154,6 +156,31 @@ void readInput(const onnx::ValueInfoProto& in, const std::string& what, ImportCo
   ctx.setInput(in.name(), Shape(perSample), batch);
 }
 
+// The model's own preprocessing, class names and notes (metadata_props; see onnx_writer.h).
+void readMetadata(const onnx::ModelProto& model, const std::string& what, NetworkDef& def) {
+  for (const auto& p : model.metadata_props()) {
+    if (p.key() == kOnnxPreprocessKey) {
+      try {
+        def.input.preprocess = parsePreprocess(p.value());
+      } catch (const UsageError& e) {
+        throw Error(what + ": metadata " + p.key() + ": " + e.what());
+      }
+    } else if (p.key() == kOnnxLabelsKey) {
+      std::istringstream lines(p.value());
+      std::string line;
+      while (std::getline(lines, line)) def.classNames.push_back(line);
+    } else {
+      def.metadata[p.key()] = p.value();
+    }
+  }
+  if (def.classNames.empty()) return;
+  const int64_t outputs = def.outputShapes().back().numel();
+  if (int64_t(def.classNames.size()) != outputs)
+    throw Error(what + ": metadata " + kOnnxLabelsKey + " has " +
+                std::to_string(def.classNames.size()) + " class names for " +
+                std::to_string(outputs) + " outputs");
+}
+
 std::string stemOf(const std::string& what) {
   std::string stem = std::filesystem::path(what).stem().string();
   return stem.empty() ? std::string("onnx-model") : stem;
@@ -229,6 +256,7 @@ NetworkDef importModel(onnx::ModelProto& model, size_t fileSize, const std::stri
   } catch (const Error& e) {
     throw Error(what + ": " + e.what());
   }
+  readMetadata(model, what, def);
   return std::move(def);
 }
 

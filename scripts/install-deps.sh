@@ -3,7 +3,8 @@
 # and changes nothing when everything is already installed. Uses sudo when not run as root.
 #   --fuzz   also the clang toolchain for the libFuzzer targets (tests/fuzz)
 #   --peers  also what the benchmark peers need: PyTorch with OpenBLAS (docs/PERFORMANCE.md)
-#   --fixtures  also what scripts/make_*_fixtures.py need (PyTorch, ONNX, h5py, NumPy)
+#   --fixtures  also what scripts/make_*_fixtures.py and tests/fixtures/scripts need (PyTorch,
+#               ONNX, h5py, NumPy)
 set -euo pipefail
 
 PACKAGES=(
@@ -12,11 +13,12 @@ PACKAGES=(
   libopencv-dev
   qt6-base-dev libgl-dev fonts-dejavu-core
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpng-dev nlohmann-json3-dev
+  libpng-dev zlib1g-dev nlohmann-json3-dev
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   libhdf5-dev
   libcurl4-openssl-dev libssl-dev
   xvfb xauth
+  dataset-fashion-mnist
 )
 for arg in "$@"; do
   case "$arg" in

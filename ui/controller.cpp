@@ -168,7 +168,8 @@ std::vector<Prediction> topPredictions(const NetworkDef& def, const Tensor& outp
   for (int i = 0; i < k; ++i) {
     const int c = order[size_t(i)];
     top.push_back(
-        {c, p[size_t(c)], QString::fromStdString(classDisplayName(c, static_cast<int>(p.size())))});
+        {c, p[size_t(c)],
+         QString::fromStdString(classDisplayName(c, static_cast<int>(p.size()), def.classNames))});
   }
   return top;
 }

@@ -13,6 +13,7 @@
 #include "core/builtin_models.h"
 #include "core/error.h"
 #include "core/labels.h"
+#include "core/model/small_nets.h"
 #include "core/npy.h"
 #include "core/predictions.h"
 #include "core/projector.h"
@@ -36,14 +37,21 @@ int runModels(const ArgList& argv) {
   Args args(argv, {{"json", false}}, "models");
   if (args.has("json")) {
     Json out = Json::array();
-    for (const auto& m : builtinModels())
-      out.push_back({{"name", m.name}, {"description", m.description}, {"untrained", true}});
+    for (const auto& m : builtinModels()) {
+      const auto trained = shippedRunDir(m.name);
+      Json e = {{"name", m.name}, {"description", m.description}, {"untrained", !trained}};
+      if (trained) e["file"] = (*trained / "final.onnx").string();
+      out.push_back(e);
+    }
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  std::printf("Built-in models (deterministic He-normal weights: untrained):\n");
+  std::printf(
+      "Built-in models (deterministic He-normal weights: untrained, unless trained weights are "
+      "shipped):\n");
   for (const auto& m : builtinModels())
-    std::printf("  %-15s %s\n", m.name.c_str(), m.description.c_str());
+    std::printf("  %-15s %s%s\n", m.name.c_str(), m.description.c_str(),
+                shippedRunDir(m.name) ? " [trained on Fashion-MNIST]" : "");
   std::printf(
       "\nAlso accepted by --model: an .onnx file, a Keras .h5 file, or zoo:ID for an ONNX Model "
       "Zoo\n"
@@ -123,7 +131,7 @@ int runPredict(const ArgList& argv) {
     for (int i = 0; i < k; ++i)
       arr.push_back({{"rank", i + 1},
                      {"class", order[i]},
-                     {"label", classDisplayName(order[i], classes)},
+                     {"label", classDisplayName(order[i], classes, def->classNames)},
                      {"probability", p[order[i]]}});
     j["top"] = arr;
     std::printf("%s\n", j.dump(2).c_str());
@@ -134,7 +142,7 @@ int runPredict(const ArgList& argv) {
   if (def->untrained) std::printf("UNTRAINED weights: these predictions are meaningless\n");
   for (int i = 0; i < k; ++i)
     std::printf("%3d. %7.4f  %4d  %s\n", i + 1, p[order[i]], order[i],
-                classDisplayName(order[i], classes).c_str());
+                classDisplayName(order[i], classes, def->classNames).c_str());
   return 0;
 }
 

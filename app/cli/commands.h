@@ -21,6 +21,7 @@ int runDeconv(const ArgList& args);
 int runFetch(const ArgList& args);
 int runOcclusion(const ArgList& args);
 int runExport(const ArgList& args);
+int runTrain(const ArgList& args);
 
 /// One registered subcommand.
 struct Command {

@@ -46,6 +46,13 @@ const std::vector<Command>& commands() {
        "ID | --list [--json] [--manifest F] [--base-url U] [--cache-dir D] [--min-rate BYTES/S] "
        "[--rate-window S] [--timeout S]",
        runFetch},
+      {"train",
+       "--model ARCH --data fashion-mnist[:DIR]|cifar10:DIR|folder:DIR --epochs E --out DIR "
+       "[--batch 64] [--lr 0.01] [--lr-decay 1] [--momentum 0.9] [--weight-decay 5e-4] "
+       "[--renorm-rms 0.1] "
+       "[--dropout 0.5] [--checkpoints 5] [--log-every 20] [--seed 1] [--threads 2] | "
+       "--resume DIR [--threads T]",
+       runTrain},
   };
   return table;
 }
