@@ -61,17 +61,19 @@ const std::vector<OptionSpec> kTrainOptions = {
 
 TrainConfig configFromArgs(const Args& args) {
   TrainConfig c;
+  // Ranges here are what a number can be at all (exit 2 otherwise); validateConfig() then
+  // refuses the open ends (lr 0, momentum 1, ...).
   c.model = args.required("model");
   c.data = args.required("data");
   c.epochs = args.intValue("epochs", 0, 1, 100000);
   if (!args.has("epochs")) throw UsageError("option --epochs is required");
   c.batch = args.intValue("batch", c.batch, 1, 65536);
-  c.learningRate = args.doubleValue("lr", c.learningRate);
-  c.lrDecay = args.doubleValue("lr-decay", c.lrDecay);
-  c.momentum = args.doubleValue("momentum", c.momentum);
-  c.weightDecay = args.doubleValue("weight-decay", c.weightDecay);
-  c.renormRms = args.doubleValue("renorm-rms", c.renormRms);
-  c.dropout = args.doubleValue("dropout", c.dropout);
+  c.learningRate = args.doubleValue("lr", c.learningRate, 0, 1e6);
+  c.lrDecay = args.doubleValue("lr-decay", c.lrDecay, 0, 1);
+  c.momentum = args.doubleValue("momentum", c.momentum, 0, 1);
+  c.weightDecay = args.doubleValue("weight-decay", c.weightDecay, 0, 1e6);
+  c.renormRms = args.doubleValue("renorm-rms", c.renormRms, 0, 1e6);
+  c.dropout = args.doubleValue("dropout", c.dropout, 0, 1);
   c.checkpoints = args.intValue("checkpoints", c.checkpoints, 0, 1000);
   c.logEvery = args.intValue("log-every", c.logEvery, 1, 1000000);
   c.seed = uint64_t(args.intValue("seed", int(c.seed), 0, 2147483647));

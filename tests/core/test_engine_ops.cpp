@@ -268,8 +268,12 @@ TEST(EngineOps, CpuIsaCapIsHonoured) {
   const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA");
   const std::string isa = engineCpuIsa();
   EXPECT_FALSE(isa.empty());
-  if (cap && std::string(cap) == "SSE41") EXPECT_EQ(isa, "sse41");
-  if (cap && std::string(cap) == "AVX2") EXPECT_EQ(isa, "avx2");
+  if (cap && std::string(cap) == "SSE41") {
+    EXPECT_EQ(isa, "sse41");
+  }
+  if (cap && std::string(cap) == "AVX2") {
+    EXPECT_EQ(isa, "avx2");
+  }
 }
 
 TEST(EngineOps, BatchesAreIndependent) {
