@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The sanitizer runs (`scripts/test.sh --sanitize`): the whole suite, GUI included, built with
+# AddressSanitizer + UndefinedBehaviorSanitizer (leak detection on) in build-asan/, then the ui and
+# engine tests built with ThreadSanitizer in build-tsan/. Any report fails the run. Arguments are
+# passed to both ctest runs (e.g. -R Engine). ZFVIS_SANITIZE=asan or =tsan runs only one of them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+launcher=()
+if command -v ccache >/dev/null 2>&1; then launcher+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+jobs=$(nproc)
+which=${ZFVIS_SANITIZE:-all}
+
+configure() {  # configure DIR FLAGS
+  cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS=$2" \
+    -DZFVIS_BUILD_BENCHMARKS=OFF "${launcher[@]}" >/dev/null
+}
+
+status=0
+if [[ $which == all || $which == asan ]]; then
+  echo "== AddressSanitizer + UndefinedBehaviorSanitizer: whole suite (build-asan/)"
+  configure build-asan "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+  cmake --build build-asan -- -j"$jobs"
+  # halt_on_error: a report ends the test with a failure; leaks in Qt's and fontconfig's
+  # one-time allocations (not ours) are listed in scripts/sanitizers/lsan.supp.
+  export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1"
+  export LSAN_OPTIONS="suppressions=$root/scripts/sanitizers/lsan.supp:print_suppressions=0"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  ctest --test-dir build-asan -j"$jobs" --output-on-failure "$@" || status=1
+  unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+fi
+if [[ $which == all || $which == tsan ]]; then
+  echo "== ThreadSanitizer: ui and engine tests (build-tsan/)"
+  configure build-tsan "-fsanitize=thread -fno-omit-frame-pointer"
+  cmake --build build-tsan -- -j"$jobs"
+  # Debian's Qt and libgomp are not built with ThreadSanitizer, so it cannot see their locks:
+  # scripts/sanitizers/tsan.supp lists those synchronisation points (each with its reason).
+  # oneDNN runs single-threaded here for the same reason (its OpenMP barriers are invisible);
+  # our own threads (the GUI's job pool, downloads, occlusion workers) are what is checked.
+  export TSAN_OPTIONS="suppressions=$root/scripts/sanitizers/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
+  export OMP_NUM_THREADS=1
+  ctest --test-dir build-tsan -j"$jobs" --output-on-failure -R '^(ui\.|Engine|Shapes/Engine)' "$@" || status=1
+fi
+exit $status
