@@ -19,9 +19,9 @@ configure() {  # configure DIR FLAGS
 status=0
 if [[ $which == all || $which == asan ]]; then
   echo "== AddressSanitizer + UndefinedBehaviorSanitizer: whole suite (build-asan/)"
-  configure build-asan "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+  configure build-asan "-fsanitize=address,undefined -fno-omit-frame-pointer"
   cmake --build build-asan -- -j"$jobs"
-  # halt_on_error: a report ends the test with a failure; leaks in Qt's and fontconfig's
+  # halt_on_error (for UBSan too): a report ends the test with a failure; leaks in Qt's and fontconfig's
   # one-time allocations (not ours) are listed in scripts/sanitizers/lsan.supp.
   export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1"
   export LSAN_OPTIONS="suppressions=$root/scripts/sanitizers/lsan.supp:print_suppressions=0"
