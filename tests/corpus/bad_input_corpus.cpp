@@ -619,6 +619,90 @@ void outputCases(Corpus& c) {
   c.add("export/out-dot", exportTo(".", true), {1}, {"expected a new folder name"});
 }
 
+// zfvis-cli train: its numbers, its dataset specs and damaged dataset files (IDX, CIFAR-10, image
+// folders), and --resume of folders that hold no run. Every case fails before the first step.
+void trainingCases(Corpus& c) {
+  const Args train = {"train", "--model", "zf-small", "--epochs", "1", "--out", "{dir}/run"};
+  auto with = [](Args a, Args extra) {
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  auto withData = [&](const std::string& data) { return with(train, {"--data", data}); };
+  const Args fashion = with(train, {"--data", "fashion-mnist"});
+  c.add("train/unknown-option", {"train", "--frobnicate"}, {2}, {"unknown option --frobnicate"});
+  c.add("train/no-out",
+        {"train", "--model", "zf-small", "--data", "fashion-mnist", "--epochs", "1"}, {2},
+        {"--out"});
+  const std::vector<std::pair<Args, std::string>> numbers = {
+      {with(fashion, {"--lr", "nan"}), "--lr expects"},
+      {with(fashion, {"--lr", "0"}), "--lr must be positive"},
+      {with(fashion, {"--momentum", "1"}), "--momentum must be in [0, 1)"},
+      {with(fashion, {"--dropout", "1.5"}), "--dropout expects"},
+      {with(fashion, {"--lr-decay", "0"}), "--lr-decay must be in (0, 1]"},
+      {with(fashion, {"--batch", "0"}), "--batch expects"},
+      {with(fashion, {"--checkpoints", "4294967297"}), "--checkpoints expects"},
+      {{"train", "--model", "zf-small", "--data", "fashion-mnist", "--epochs", "0", "--out",
+        "{dir}/run"},
+       "--epochs expects"},
+  };
+  for (size_t i = 0; i < numbers.size(); ++i)
+    c.add("train/number-" + std::to_string(i), numbers[i].first, {2}, {numbers[i].second});
+  c.add("train/unknown-dataset", withData("imagenet"), {2}, {"unknown dataset 'imagenet'"});
+  c.add("train/model-twice", with(withData("fashion-mnist"), {"--model", "vgg"}), {2},
+        {"--model given twice"});
+  c.add(
+      "train/unknown-model",
+      {"train", "--model", "vgg", "--data", "fashion-mnist", "--epochs", "1", "--out", "{dir}/run"},
+      {1}, {"unknown model 'vgg'"});
+  c.add("train/cifar-missing", withData("cifar10:{dir}/none"), {1}, {"no such folder"});
+  c.add("train/fashion-missing", withData("fashion-mnist:{dir}/none"), {1},
+        {"no Fashion-MNIST file"});
+  // IDX files: a header promising 2^31 images over no data, and a wrong magic number.
+  std::string idx(16, '\0');
+  putBe32(idx, 0, 0x803);
+  putBe32(idx, 4, 0x80000000u);
+  putBe32(idx, 8, 28);
+  putBe32(idx, 12, 28);
+  auto fashionDir = [](std::string images) {
+    return [images](const fs::path& dir) {
+      fs::create_directories(dir / "fm");
+      spitFile(dir / "fm" / "train-images-idx3-ubyte", images);
+      std::string labels(8, '\0');
+      labels[3] = 0x01;
+      labels[2] = 0x08;
+      spitFile(dir / "fm" / "train-labels-idx1-ubyte", labels);
+    };
+  };
+  c.add("train/idx-huge-count", withData("fashion-mnist:{dir}/fm"), {1}, {"train-images-idx3"},
+        fashionDir(idx));
+  c.add("train/idx-bad-magic", withData("fashion-mnist:{dir}/fm"), {1}, {"not an IDX file"},
+        fashionDir(std::string(16, '\x7f')));
+  // CIFAR-10: a batch that is not a whole number of 3073-byte records, and an empty one.
+  auto cifarDir = [](std::string batch) {
+    return [batch](const fs::path& dir) {
+      fs::create_directories(dir / "cf");
+      spitFile(dir / "cf" / "data_batch_1.bin", batch);
+      spitFile(dir / "cf" / "test_batch.bin", std::string(3073, '\0'));
+    };
+  };
+  c.add("train/cifar-truncated", withData("cifar10:{dir}/cf"), {1}, {"truncated"},
+        cifarDir(std::string(3073 + 100, '\0')));
+  c.add("train/cifar-empty", withData("cifar10:{dir}/cf"), {1}, {"empty"}, cifarDir(""));
+  // Class folders: one class only, and classes holding files that are not images.
+  c.add("train/folder-one-class", withData("folder:{dir}/imgs"), {1}, {"two class"},
+        [](const fs::path& dir) { fs::create_directories(dir / "imgs" / "cats"); });
+  c.add("train/folder-not-images", withData("folder:{dir}/imgs"), {1}, {"imgs"},
+        [](const fs::path& dir) {
+          for (const char* k : {"cats", "dogs"}) {
+            fs::create_directories(dir / "imgs" / k);
+            spitFile(dir / "imgs" / k / "a.png", "not a png");
+          }
+        });
+  c.add("train/resume-nothing", {"train", "--resume", "{dir}"}, {1}, {"no interrupted training"});
+  c.add("train/resume-with-settings", {"train", "--resume", "{dir}", "--lr", "0.1"}, {2},
+        {"only --threads"});
+}
+
 }  // namespace
 
 std::vector<CorpusCase> makeBadInputCorpus(const fs::path& inputs) {
@@ -629,6 +713,7 @@ std::vector<CorpusCase> makeBadInputCorpus(const fs::path& inputs) {
   onnxCases(c);
   kerasCases(c);
   outputCases(c);
+  trainingCases(c);
   return c.take();
 }
 
