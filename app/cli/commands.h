@@ -22,6 +22,7 @@ int runFetch(const ArgList& args);
 int runOcclusion(const ArgList& args);
 int runExport(const ArgList& args);
 int runTrain(const ArgList& args);
+int runEvolution(const ArgList& args);
 
 /// One registered subcommand.
 struct Command {

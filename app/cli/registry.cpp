@@ -53,6 +53,11 @@ const std::vector<Command>& commands() {
        "[--dropout 0.5] [--checkpoints 5] [--log-every 20] [--seed 1] [--threads 2] | "
        "--resume DIR [--threads T]",
        runTrain},
+      {"evolution",
+       "--checkpoints RUN_DIR|MODEL [--checkpoints ...] --layer L --images DIR|LIST|IMAGE "
+       "[--units A-B[,C...]] [--mode deconvnet|guided|saliency] [--batch 32] [--png OUT] "
+       "[--with-patch] [--no-filters]; RUN_DIR may be alex-small or zf-small (shipped runs)",
+       runEvolution},
   };
   return table;
 }

@@ -703,6 +703,66 @@ void trainingCases(Corpus& c) {
         {"only --threads"});
 }
 
+// zfvis-cli evolution: checkpoints, layers, units, image sets and the picture's path.
+void evolutionCases(Corpus& c) {
+  auto evo = [](Args extra) {
+    Args a = {"evolution", "--checkpoints", "zf-small",  "--layer",
+              "conv2",     "--images",      "{dir}/imgs"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  auto images = [](const fs::path& dir) {
+    fs::create_directories(dir / "imgs");
+    fs::copy_file(kChelsea, dir / "imgs" / "chelsea.png");
+  };
+  c.add("evolution/unknown-option", evo({"--frobnicate"}), {2}, {"unknown option --frobnicate"},
+        images);
+  c.add("evolution/no-checkpoints", {"evolution", "--layer", "conv2", "--images", "{dir}"}, {2},
+        {"--checkpoints"});
+  c.add("evolution/no-layer", {"evolution", "--checkpoints", "zf-small", "--images", "{dir}"}, {2},
+        {"--layer"});
+  c.add("evolution/units-backwards", evo({"--units", "5-2"}), {2}, {"A <= B"}, images);
+  c.add("evolution/units-garbage", evo({"--units", "1-x"}), {2}, {"--units expects"}, images);
+  c.add("evolution/units-wrap", evo({"--units", "4294967297"}), {2}, {"--units expects"}, images);
+  c.add("evolution/units-too-many", evo({"--units", "0-100000"}), {2}, {"more than 4096"}, images);
+  c.add("evolution/unit-out-of-range", evo({"--units", "999"}), {1}, {"conv2"}, images);
+  c.add("evolution/unknown-layer",
+        {"evolution", "--checkpoints", "zf-small", "--layer", "conv9", "--images", "{dir}/imgs"},
+        {1}, {"conv9"}, images);
+  c.add("evolution/unknown-mode", evo({"--mode", "sideways"}), {2}, {"sideways"}, images);
+  c.add("evolution/batch-zero", evo({"--batch", "0"}), {2}, {"--batch expects"}, images);
+  c.add("evolution/missing-run",
+        {"evolution", "--checkpoints", "{dir}/none", "--layer", "conv2", "--images", "{dir}/imgs"},
+        {1}, {"none"}, images);
+  c.add("evolution/empty-run",
+        {"evolution", "--checkpoints", "{dir}/run", "--layer", "conv2", "--images", "{dir}/imgs"},
+        {1}, {"run"}, [images](const fs::path& dir) {
+          images(dir);
+          fs::create_directories(dir / "run");
+        });
+  c.add("evolution/mixed-architectures",
+        {"evolution", "--checkpoints", "zf-small", "--checkpoints", "alex-small", "--layer",
+         "conv2", "--images", "{dir}/imgs"},
+        {1}, {"like the first checkpoint"}, images);
+  c.add("evolution/checkpoint-not-onnx",
+        {"evolution", "--checkpoints", "{dir}/model.onnx", "--layer", "conv2", "--images",
+         "{dir}/imgs"},
+        {1}, {"model.onnx"}, [images](const fs::path& dir) {
+          images(dir);
+          spitFile(dir / "model.onnx", "not protobuf at all");
+        });
+  c.add("evolution/no-images", evo({}), {1}, {"holds no image"},
+        [](const fs::path& dir) { fs::create_directories(dir / "imgs"); });
+  c.add("evolution/images-missing", evo({}), {1}, {"does not exist"});
+  c.add("evolution/image-not-an-image", evo({}), {1}, {"bad.png"}, [](const fs::path& dir) {
+    fs::create_directories(dir / "imgs");
+    spitFile(dir / "imgs" / "bad.png", "not a png");
+  });
+  c.add("evolution/png-missing-folder", evo({"--png", "{dir}/no/e.png"}), {1}, {"no/e.png"},
+        images);
+  c.add("evolution/runs", evo({"--units", "0-1", "--png", "{dir}/e.png"}), {0}, {}, images);
+}
+
 }  // namespace
 
 std::vector<CorpusCase> makeBadInputCorpus(const fs::path& inputs) {
@@ -714,6 +774,7 @@ std::vector<CorpusCase> makeBadInputCorpus(const fs::path& inputs) {
   kerasCases(c);
   outputCases(c);
   trainingCases(c);
+  evolutionCases(c);
   return c.take();
 }
 

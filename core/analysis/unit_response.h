@@ -1,0 +1,23 @@
+// A unit's response to an image: the maximum of one channel of a layer's output over positions
+// (Zeiler & Fergus fig. 2 and fig. 4; ARCHITECTURE.md "Dataset scans"). One definition, used by
+// the evolution figure and the dataset scan.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace zfvis {
+
+/// Where a channel peaks in one sample.
+struct UnitResponse {
+  float value = 0;   // the maximum over positions
+  int y = 0, x = 0;  // its position; ties: the first in row-major order (0, 0 for vectors)
+};
+
+/// The response of channel `channel` of sample `sample` in a layer output `output` (N x C x H x W,
+/// or N x C for vectors, C order). NaN values are never the maximum (a channel of NaNs gives
+/// (NaN, 0, 0)). Throws Error when the sample or channel is out of range.
+UnitResponse unitResponse(const Tensor& output, int64_t sample, int64_t channel);
+
+}  // namespace zfvis

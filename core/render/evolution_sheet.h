@@ -1,0 +1,29 @@
+// The evolution figure (Zeiler & Fergus fig. 4) as one picture: a row per unit, a column per
+// checkpoint, each cell the projection of the unit's strongest activation at that checkpoint,
+// cropped to its receptive field; under them a row with the first layer's filters of every
+// checkpoint; column headings give the epoch and test accuracy.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include "core/analysis/evolution/evolution.h"
+
+namespace zfvis {
+
+struct EvolutionSheetOptions {
+  int minCellSize = 96;    // projections are upscaled (nearest neighbour) to at least this
+  bool withPatch = false;  // show the image patch beside each projection
+  bool filters = true;     // the first layer's filters under the projections
+};
+
+/// One cell: a unit's projection at one checkpoint (grey when the unit never fired). `scale`:
+/// integer upscaling (0: from the cell's own crop).
+cv::Mat renderEvolutionCell(const UnitMaximum& m, Preprocess preprocess, int scale, bool withPatch);
+/// The filter grid of one column (empty when the column has no Conv layer).
+cv::Mat renderEvolutionFilters(const EvolutionColumn& column, Preprocess preprocess);
+/// The column's heading: "epoch 2.0, 87.1%".
+std::string evolutionColumnHeading(const EvolutionColumn& column);
+/// The whole figure.
+cv::Mat renderEvolutionSheet(const Evolution& e, const EvolutionSheetOptions& options = {});
+
+}  // namespace zfvis
