@@ -138,6 +138,7 @@ TEST(Evolution, StrongestActivationsAndProjectionsMatchNaiveReferences) {
   ASSERT_EQ(e.columns.size(), checkpoints.size());
   EXPECT_EQ(e.units, options.units);
 
+  int decided = 0;  // units whose maximum is clear of the runner-up by more than the tolerance
   for (size_t k = 0; k < checkpoints.size(); ++k) {
     const NetworkDef def = loadModel(checkpoints[k].file.string());
     const size_t layer = def.resolveLayer("conv2");
@@ -183,6 +184,7 @@ TEST(Evolution, StrongestActivationsAndProjectionsMatchNaiveReferences) {
       EXPECT_EQ(m.unit, c);
       EXPECT_NEAR(m.value, best, tol) << "checkpoint " << k << " unit " << c;
       if (best - second > 2 * tol) {
+        ++decided;
         EXPECT_EQ(m.image, bestImage) << "checkpoint " << k << " unit " << c;
         EXPECT_EQ(m.position, cv::Point(bestX, bestY)) << "checkpoint " << k << " unit " << c;
       }
@@ -202,6 +204,8 @@ TEST(Evolution, StrongestActivationsAndProjectionsMatchNaiveReferences) {
       EXPECT_EQ(m.input.rows, 28);
     }
   }
+  // The image and position checks ran for (nearly) every unit, not only the value.
+  EXPECT_GE(decided, int(checkpoints.size() * options.units.size()) - 2);
   // The picture: a column per checkpoint, a row per unit, the filters under them.
   const cv::Mat sheet = renderEvolutionSheet(e);
   EXPECT_GT(sheet.cols, int(checkpoints.size()) * 96);
