@@ -209,6 +209,46 @@ TEST(Evolution, StrongestActivationsAndProjectionsMatchNaiveReferences) {
   fs::remove_all(dir);
 }
 
+// The in-memory overload (what the GUI uses: a dataset's images loaded once) finds the same
+// maxima and projections as the file overload on the same images, and refuses a wrong shape.
+TEST(Evolution, InMemoryInputsMatchTheFileOverload) {
+  const fs::path dir = fashionImages(7);
+  const std::vector<ImageEntry> images = listImages(dir);
+  const EvolutionCheckpoint checkpoint = resolveCheckpoints({"zf-small"}).back();
+  const NetworkDef def = loadModel(checkpoint.file.string());
+  const size_t layer = def.resolveLayer("conv2");
+  EvolutionOptions options;
+  options.batch = 3;
+  const std::vector<int> units = evolutionUnits(def, layer, options);
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < images.size(); ++i) {
+    Tensor t = loadNetworkInput(images[i].path, def.input);
+    // Both accepted shapes: C x H x W and 1 x C x H x W.
+    if (i % 2 == 0) t = t.reshaped(def.input.shape);
+    inputs.push_back(std::move(t));
+  }
+  const EvolutionColumn a = evolveCheckpoint(def, checkpoint, layer, units, images, options);
+  const EvolutionColumn b = evolveCheckpoint(def, checkpoint, layer, units, inputs, options);
+  ASSERT_EQ(a.units.size(), 8u);
+  ASSERT_EQ(b.units.size(), a.units.size());
+  EXPECT_EQ(b.filtersLayer, a.filtersLayer);
+  EXPECT_EQ(b.checkpoint.step, a.checkpoint.step);
+  for (size_t u = 0; u < a.units.size(); ++u) {
+    EXPECT_EQ(b.units[u].unit, a.units[u].unit);
+    EXPECT_EQ(b.units[u].image, a.units[u].image);
+    EXPECT_EQ(b.units[u].position, a.units[u].position);
+    EXPECT_EQ(b.units[u].value, a.units[u].value);
+    const Tensor &pa = a.units[u].projection.image, &pb = b.units[u].projection.image;
+    ASSERT_EQ(pb.shape(), pa.shape());
+    EXPECT_TRUE(std::equal(pa.data(), pa.data() + pa.numel(), pb.data())) << "unit " << u;
+  }
+  std::vector<Tensor> wrong = {Tensor(Shape{3, 28, 28})};
+  EXPECT_THROW(evolveCheckpoint(def, checkpoint, layer, units, wrong, options), Error);
+  EXPECT_THROW(evolveCheckpoint(def, checkpoint, layer, units, std::vector<Tensor>{}, options),
+               UsageError);
+  fs::remove_all(dir);
+}
+
 TEST(Evolution, RefusesMixedArchitecturesUnitsOutOfRangeAndUnreadableImages) {
   const fs::path dir = fashionImages(3);
   const std::vector<ImageEntry> images = listImages(dir);
