@@ -134,7 +134,8 @@ std::shared_ptr<const EvolutionPicture> computePicture(std::shared_ptr<const Evo
       ActivationGridOptions o;
       o.markMax = true;
       byImage[m.image] = toQImage(renderActivationGrid(maps, o));
-      pic->activationLayout = activationGridLayout(maps.shape(), o);
+      // Vectors (dense layers) are a heat strip without cells to mark.
+      if (maps.shape().rank() == 3) pic->activationLayout = activationGridLayout(maps.shape(), o);
     }
     pic->activations.push_back(byImage[m.image]);
   }
