@@ -125,7 +125,9 @@ TrainView::TrainView(AppState* state, JobTracker* jobs, QWidget* parent)
   m_dataKind->addItem(tr("Fashion-MNIST"), QStringLiteral("fashion-mnist"));
   m_dataKind->addItem(tr("CIFAR-10 (binary batches)"), QStringLiteral("cifar10"));
   m_dataKind->addItem(tr("Class folders"), QStringLiteral("folder"));
+  m_dataKind->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Fixed);
   m_dataDir = new QLineEdit(this);
+  m_dataDir->setMinimumWidth(120);
   m_dataBrowse = new QPushButton(tr("Browse…"), this);
   m_epochs = new QSpinBox(this);
   m_epochs->setRange(1, 1000);
@@ -149,6 +151,7 @@ TrainView::TrainView(AppState* state, JobTracker* jobs, QWidget* parent)
   m_progress->setFormat(tr("step %v / %m"));
   m_progress->setRange(0, 1);
   m_progress->setValue(0);
+  m_progress->setTextVisible(false);  // until a run starts
   m_eta = new QLabel(this);
   m_status = new QLabel(this);
   m_status->setWordWrap(true);
@@ -341,6 +344,10 @@ void TrainView::cancel() {
 
 void TrainView::launch(bool resume) {
   if (isTraining()) return;
+  // A new run into the suggested folder: a fresh suggestion when that one holds a run already
+  // (the field keeps showing the last run, so Resume applies to it).
+  if (const QDir used(outputDir()); !resume && !m_outputEdited && used.exists() && !used.isEmpty())
+    m_output->setText(defaultOutputDir());
   const QString dir = outputDir();
   if (dir.isEmpty()) {
     m_status->setText(tr("Choose an output folder."));
@@ -356,6 +363,7 @@ void TrainView::launch(bool resume) {
   m_filters->clear(tr("Loading the data…"));
   m_progress->setRange(0, 1);
   m_progress->setValue(0);
+  m_progress->setTextVisible(true);
   m_eta->clear();
   m_status->setText(resume ? tr("Resuming %1…").arg(dir) : tr("Loading the data…"));
   const auto out = toPath(dir);
@@ -381,7 +389,6 @@ void TrainView::launch(bool resume) {
       [this, run](bool finished) {
         if (run == m_run) m_finished = finished;
       });
-  if (!m_outputEdited) m_output->setText(defaultOutputDir());
   updateButtons();
 }
 
@@ -444,7 +451,7 @@ void TrainView::onJobEnded(quint64) {
                           .arg(m_lastStep));
   else
     m_status->setText(tr("Stopped."));
-  m_eta->setText(m_finished ? QString() : m_eta->text());
+  m_eta->clear();
   updateButtons();
   emit trainingEnded(m_finished);
 }
