@@ -258,10 +258,16 @@ class TrainingViews : public QObject {
     QVERIFY(resume->isEnabled());
     const int stoppedAt = v->progressBar()->value();
     QVERIFY(stoppedAt < v->progressBar()->maximum());
-    // Resume continues from there to the end.
+    const int rowsBefore = v->curves()->rowCount();
+    const int checkpointsBefore = v->checkpointList()->count();
+    // Resume continues from there to the end, showing the run's history too.
     QTest::mouseClick(resume, Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(v->progressBar()->value() >= stoppedAt, 120000);
+    QTRY_VERIFY_WITH_TIMEOUT(v->curves()->rowCount() >= rowsBefore, 120000);
+    QVERIFY(v->checkpointList()->count() >= checkpointsBefore);
     waitIdle(600000);
+    QCOMPARE(v->curves()->rowCount(), int(readLog(dir).size()));
+    QCOMPARE(v->checkpointList()->count(), int(listRunCheckpoints(dir).size()));
     QVERIFY(fs::exists(dir / "final.onnx"));
     QVERIFY(!fs::exists(dir / "resume.json"));
     QCOMPARE(v->progressBar()->value(), v->progressBar()->maximum());

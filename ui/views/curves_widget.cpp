@@ -92,8 +92,9 @@ void CurvesWidget::paintEvent(QPaintEvent*) {
   }
   if (m_marker) maxStep = std::max(maxStep, double(*m_marker));
   const std::vector<double> xTicks = niceTicks(0, maxStep, 6);
-  std::vector<double> lossTicks = niceTicks(0, maxLoss > 0 ? maxLoss : 1.0, 5);
-  const double lossTop = std::max(lossTicks.back(), maxLoss > 0 ? maxLoss : 1.0);
+  // A little headroom above the largest loss.
+  const double lossTop = maxLoss > 0 ? maxLoss * 1.08 : 1.0;
+  const std::vector<double> lossTicks = niceTicks(0, lossTop, 5);
   auto x = [&](double step) { return plot.left() + plot.width() * step / maxStep; };
   auto yLoss = [&](double v) { return plot.bottom() - plot.height() * v / lossTop; };
   auto yAcc = [&](double a) { return plot.bottom() - plot.height() * a; };

@@ -22,6 +22,7 @@
 #include <QStandardPaths>
 #include <QVBoxLayout>
 
+#include "core/analysis/training/run_files.h"
 #include "core/compare/filter_bank.h"
 #include "core/render/filter_grid.h"
 #include "ui/convert.h"
@@ -379,8 +380,15 @@ void TrainView::launch(bool resume) {
         const QString network =
             QStringLiteral("%1 on %2")
                 .arg(toQString(trainer->network().name), toQString(trainer->dataset().name));
-        relay.post([total, done, network](TrainView* v, quint64 r) {
+        // A resumed run shows its history too: the log so far and the checkpoints written.
+        std::vector<LogRow> rows = trainer->log();
+        std::vector<RunCheckpoint> written;
+        if (resume) written = listRunCheckpoints(out);
+        relay.post([total, done, network, rows, written](TrainView* v, quint64 r) {
           v->onStarted(r, total, done, network);
+          for (const LogRow& row : rows) v->onLogRow(r, row);
+          for (const RunCheckpoint& c : written)
+            v->onCheckpoint(r, {c.step, c.epoch, c.file, c.testAccuracy});
         });
         relay.postFilters();
         const TrainOutcome outcome = trainer->run(&relay);
