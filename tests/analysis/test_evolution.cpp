@@ -210,8 +210,9 @@ TEST(Evolution, StrongestActivationsAndProjectionsMatchNaiveReferences) {
 }
 
 // The in-memory overload (what the GUI uses: a dataset's images loaded once) finds the same
-// maxima and projections as the file overload on the same images, and refuses a wrong shape.
-TEST(Evolution, InMemoryInputsMatchTheFileOverload) {
+// maxima and projections as the file overload on the same images, and refuses a wrong shape;
+// renderEvolutionUnitGrid draws such a column as the GUI shows it.
+TEST(Evolution, InMemoryInputsMatchTheFileOverloadAndDrawAsAUnitGrid) {
   const fs::path dir = fashionImages(7);
   const std::vector<ImageEntry> images = listImages(dir);
   const EvolutionCheckpoint checkpoint = resolveCheckpoints({"zf-small"}).back();
@@ -242,6 +243,28 @@ TEST(Evolution, InMemoryInputsMatchTheFileOverload) {
     ASSERT_EQ(pb.shape(), pa.shape());
     EXPECT_TRUE(std::equal(pa.data(), pa.data() + pa.numel(), pb.data())) << "unit " << u;
   }
+  // The column as a grid of units (what the GUI shows): 4 per row, each cell exactly
+  // renderEvolutionCell at the grid's scale, under its label; hit-testing finds each one.
+  EvolutionSheetOptions sheet;
+  sheet.withPatch = true;
+  UnitGridLayout layout;
+  const cv::Mat grid = renderEvolutionUnitGrid(b, def.input.preprocess, sheet, 4, &layout);
+  ASSERT_EQ(layout.cells.size(), 8u);
+  EXPECT_GE(layout.scale, 1);
+  for (size_t u = 0; u < 8; ++u) {
+    const cv::Rect& r = layout.cells[u];
+    EXPECT_EQ(r.y, layout.cells[u < 4 ? 0 : 4].y) << "unit " << u;
+    ASSERT_TRUE((r & cv::Rect(0, 0, grid.cols, grid.rows)) == r) << "unit " << u;
+    const cv::Mat want =
+        renderEvolutionCell(b.units[u], def.input.preprocess, layout.scale, sheet.withPatch);
+    ASSERT_EQ(r.size(), want.size()) << "unit " << u;
+    EXPECT_EQ(cv::norm(grid(r), want, cv::NORM_INF), 0) << "unit " << u;
+    EXPECT_EQ(layout.unitAt((r.tl() + r.br()) / 2), int(u));
+  }
+  EXPECT_GT(layout.cells[4].y, layout.cells[0].y);
+  EXPECT_EQ(layout.cells[3].y, layout.cells[0].y);
+  EXPECT_EQ(layout.unitAt({grid.cols + 5, 0}), -1);
+
   std::vector<Tensor> wrong = {Tensor(Shape{3, 28, 28})};
   EXPECT_THROW(evolveCheckpoint(def, checkpoint, layer, units, wrong, options), Error);
   EXPECT_THROW(evolveCheckpoint(def, checkpoint, layer, units, std::vector<Tensor>{}, options),

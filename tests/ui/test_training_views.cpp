@@ -137,6 +137,11 @@ class TrainingViews : public QObject {
     QVERIFY(!v->filtersView()->image().isNull());
     QVERIFY(!v->cellsView()->image().isNull());
     QVERIFY(!v->activationsView()->image().isNull());
+    // The units as a grid; choosing one shows the layer on its best image.
+    QCOMPARE(int(last->cellsLayout.cells.size()), 8);
+    v->selectUnit(5);
+    QCOMPARE(v->selectedUnit(), 5);
+    QCOMPARE(v->activationsView()->image(), last->activations[5]);
 
     // Checkpoint 0 (the initialisation): other filters than the trained ones.
     v->setCheckpoint(0);

@@ -98,17 +98,9 @@ std::shared_ptr<const EvolutionPicture> computePicture(std::shared_ptr<const Evo
   pic->column = evolveCheckpoint(*def, cp, size_t(layer), units, run->inputs, {}, &sink);
 
   const Preprocess preprocess = run->first->input.preprocess;
-  Evolution e;
-  e.layerName = def->layers[size_t(layer)].name;
-  e.layer = size_t(layer);
-  e.units = units;
-  e.preprocess = preprocess;
-  e.images.resize(run->inputs.size());
-  e.columns = {pic->column};
   EvolutionSheetOptions options;
   options.withPatch = true;
-  options.filters = false;
-  pic->cellsBgr = renderEvolutionSheet(e, options);
+  pic->cellsBgr = renderEvolutionUnitGrid(pic->column, preprocess, options, 0, &pic->cellsLayout);
   pic->cells = toQImage(pic->cellsBgr);
   pic->filters = toQImage(renderEvolutionFilters(pic->column, preprocess));
 
@@ -233,7 +225,7 @@ EvolutionView::EvolutionView(AppState* state, JobTracker* jobs, const QString& s
   right->addWidget(titled(tr("Activations on the best image of unit"), unitPanel, m_unit));
   auto* body = new QSplitter(Qt::Horizontal, this);
   body->addWidget(left);
-  body->addWidget(titled(tr("Strongest activation per unit, projected"), m_cells));
+  body->addWidget(titled(tr("Strongest activation per unit, projected (click a unit)"), m_cells));
   body->addWidget(right);
   body->setStretchFactor(0, 3);
   body->setStretchFactor(1, 3);
@@ -265,6 +257,12 @@ EvolutionView::EvolutionView(AppState* state, JobTracker* jobs, const QString& s
   });
   connect(m_slider, &QSlider::valueChanged, this, &EvolutionView::showColumn);
   connect(m_unit, &QComboBox::currentIndexChanged, this, &EvolutionView::showUnit);
+  // A click on a unit's cell shows its activations.
+  connect(m_cells, &ImageView::clicked, this, [this](QPoint pixel) {
+    if (!m_picture) return;
+    const int u = m_picture->cellsLayout.unitAt({pixel.x(), pixel.y()});
+    if (u >= 0) selectUnit(u);
+  });
 }
 
 void EvolutionView::setSource(const QString& source) {
@@ -430,10 +428,22 @@ void EvolutionView::showPicture(std::shared_ptr<const EvolutionPicture> pic) {
   emit columnShown(m_picture->checkpoint);
 }
 
+int EvolutionView::selectedUnit() const {
+  return m_unit->currentIndex();
+}
+
+void EvolutionView::selectUnit(int index) {
+  if (index >= 0 && index < m_unit->count()) m_unit->setCurrentIndex(index);
+}
+
 void EvolutionView::showUnit() {
   if (!m_picture) return;
   const int u = m_unit->currentIndex();
   if (u < 0 || u >= int(m_picture->column.units.size())) return;
+  if (u < int(m_picture->cellsLayout.cells.size())) {
+    const cv::Rect r = m_picture->cellsLayout.cells[size_t(u)];
+    m_cells->setMarks({{QRectF(r.x - 2, r.y - 2, r.width + 4, r.height + 4), QColor(255, 80, 60)}});
+  }
   const UnitMaximum& m = m_picture->column.units[size_t(u)];
   const QImage& image = m_picture->activations[size_t(u)];
   if (m.image < 0 || image.isNull()) {
@@ -442,6 +452,7 @@ void EvolutionView::showUnit() {
     return;
   }
   m_activations->setImage(image, true);
+  m_activations->setToolTip(tr("The layer on unit #%1's best image").arg(m.unit));
   QVector<ImageView::Mark> marks;
   if (m.unit < m_picture->activationLayout.count) {
     const cv::Rect r = m_picture->activationLayout.cellRect(m.unit);

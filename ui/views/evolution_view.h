@@ -18,6 +18,7 @@
 #include "core/analysis/evolution/evolution.h"
 #include "core/analysis/training/training_log.h"
 #include "core/render/activation_grid.h"
+#include "core/render/evolution_sheet.h"
 #include "ui/views/view_base.h"
 
 class QComboBox;
@@ -48,7 +49,8 @@ struct EvolutionPicture {
   int checkpoint = -1;                      // index into run->checkpoints
   int layer = -1;                           // the layer followed
   EvolutionColumn column;                   // core's result
-  cv::Mat cellsBgr;                         // the projections: one-column evolution sheet
+  cv::Mat cellsBgr;                         // the projections: renderEvolutionUnitGrid
+  UnitGridLayout cellsLayout;               // where each unit's cell is in it
   QImage filters;                           // the first convolution's filters
   QImage cells;                             // cellsBgr as a QImage
   std::vector<QImage> activations;          // per unit: the layer on its best image (or null)
@@ -79,6 +81,10 @@ class EvolutionView : public ViewBase {
   int layer() const;
   /// The column shown (null while it is computed).
   const std::shared_ptr<const EvolutionPicture>& picture() const { return m_picture; }
+  /// The unit (index into the column's units) whose activations are shown.
+  int selectedUnit() const;
+  /// Shows the activations of unit index `index` (what a click on its cell does).
+  void selectUnit(int index);
   /// Number of columns computed and cached.
   int cachedColumns() const { return int(m_cache.size()); }
   /// Writes renderEvolutionSheet of every checkpoint to `pngPath` in the background.
