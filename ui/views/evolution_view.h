@@ -67,7 +67,7 @@ class EvolutionView : public ViewBase {
   QString viewId() const override { return QStringLiteral("evolution"); }
   std::optional<ViewExport> exportView() const override;
 
-  /// Opens a run folder (or a shipped run's name: "zf-small") and shows its first checkpoint.
+  /// Opens a run folder (or a shipped run's name: "zf-small") and shows its last checkpoint.
   void setSource(const QString& source);
   /// The run shown (null before one opened).
   const std::shared_ptr<const EvolutionRun>& run() const { return m_run; }

@@ -510,7 +510,8 @@ std::optional<ViewExport> TrainView::exportView() const {
   if (m_filtersImage.isNull()) return std::nullopt;
   ViewExport e;
   e.image = toBgrMat(m_filtersImage);
-  e.text = baseMetadata();
+  // The model trained, not the window's open model.
+  e.text = pictureText("train", config().model, false, std::string());
   e.text.push_back({"zfvis:run", toStdString(m_runDir)});
   e.stem = QStringLiteral("training-filters");
   return e;
