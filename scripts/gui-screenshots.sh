@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates docs/screenshot-*.png: the real zfvis window under Xvfb (1280 x 800 screen, so the
 # window is 1280 x 800), one picture per view, with the default model (built-in caffe-alexnet,
-# untrained) and the chelsea sample. With ImageMagick's `convert` the PNGs are quantised (160
-# colours, fewer if needed) so each stays under 300 KB; without it they are copied as they are.
+# untrained; the evolution view: the shipped zf-small run) and the chelsea sample. With
+# ImageMagick's `convert` the PNGs are quantised (160 colours, fewer if needed) so each stays under
+# 300 KB; without it they are copied as they are. (docs/screenshot-train.png, a run in progress,
+# was taken by hand: Start in the Train tab under Xvfb, then `import -window root`.)
 # Usage: scripts/gui-screenshots.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,3 +36,4 @@ shot filters --view filters
 shot projection --view projection --layer conv5
 shot compare --view compare
 shot occlusion --view occlusion
+shot evolution --view evolution --model zf-small

@@ -5,7 +5,8 @@
 namespace zfvis::ui {
 
 const QStringList& viewNames() {
-  static const QStringList names = {"activations", "filters", "projection", "compare", "occlusion"};
+  static const QStringList names = {"activations", "filters", "projection", "compare",
+                                    "occlusion",   "train",   "evolution"};
   return names;
 }
 

@@ -1,5 +1,6 @@
 // The GUI's command line: zfvis [--model M] [--weights W] [--image I] [--layer L]
-// [--view activations|filters|projection|compare|occlusion] [--screenshot OUT.png].
+// [--view activations|filters|projection|compare|occlusion|train|evolution]
+// [--screenshot OUT.png].
 #pragma once
 
 #include <QString>

@@ -46,9 +46,11 @@
 #include "ui/settings.h"
 #include "ui/views/activations_view.h"
 #include "ui/views/compare_view.h"
+#include "ui/views/evolution_view.h"
 #include "ui/views/filters_view.h"
 #include "ui/views/occlusion_view.h"
 #include "ui/views/projection_view.h"
+#include "ui/views/train_view.h"
 #include "ui/zoo_dialog.h"
 
 // Q_INIT_RESOURCE must be used outside any namespace: the icons live in the static zfvis_ui.
@@ -79,6 +81,10 @@ QString slotTitle(const QString& slot) {
   if (slot == kExportJob) return QObject::tr("Cannot export");
   if (slot == kFetchJob) return QObject::tr("Cannot fetch the model");
   if (slot == kExportAllJob) return QObject::tr("Cannot export the report");
+  if (slot == TrainView::kJob) return QObject::tr("Cannot train");
+  if (slot == EvolutionView::kRunJob || slot == EvolutionView::kJob ||
+      slot == EvolutionView::kExportJob)
+    return QObject::tr("Cannot show the evolution");
   return QObject::tr("zfvis");
 }
 
@@ -182,8 +188,18 @@ void MainWindow::createViews() {
   m_views << new ProjectionView(m_state, m_jobs, this);
   m_views << new CompareView(m_state, m_jobs, this);
   m_views << new OcclusionView(m_state, m_jobs, this);
+  auto* train = new TrainView(m_state, m_jobs, this);
+  auto* evolution = new EvolutionView(m_state, m_jobs, m_samplesDir, this);
+  m_views << train << evolution;
   const QStringList titles = {tr("Activations"), tr("Filters"), tr("Projection"), tr("Compare"),
-                              tr("Occlusion")};
+                              tr("Occlusion"),   tr("Train"),   tr("Evolution")};
+  // A checkpoint opens as File > Open Model opens a file; a run opens in the evolution view.
+  connect(train, &TrainView::openModelRequested, this,
+          [this](const QString& path) { m_controller->openModel(path); });
+  connect(train, &TrainView::showEvolutionRequested, this, [this, evolution](const QString& dir) {
+    evolution->setSource(dir);
+    showView(evolution->viewId());
+  });
   for (int i = 0; i < m_views.size(); ++i) m_tabs->addTab(m_views[i], titles[i]);
 }
 

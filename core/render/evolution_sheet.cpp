@@ -127,4 +127,49 @@ cv::Mat renderEvolutionSheet(const Evolution& e, const EvolutionSheetOptions& op
   return out;
 }
 
+int UnitGridLayout::unitAt(cv::Point p) const {
+  for (size_t i = 0; i < cells.size(); ++i) {
+    // The label band above the cell counts too.
+    const cv::Rect r(cells[i].x, cells[i].y - kHeader, cells[i].width, cells[i].height + kHeader);
+    if (r.contains(p)) return int(i);
+  }
+  return -1;
+}
+
+cv::Mat renderEvolutionUnitGrid(const EvolutionColumn& column, Preprocess preprocess,
+                                const EvolutionSheetOptions& options, int columns,
+                                UnitGridLayout* layout) {
+  const int n = int(column.units.size());
+  if (n == 0) throw Error("renderEvolutionUnitGrid: no units");
+  int side = 1;
+  for (const UnitMaximum& m : column.units) side = std::max(side, cropSide(m));
+  const int scale = std::max(1, (options.minCellSize + side - 1) / side);
+  std::vector<cv::Mat> cells;
+  int cellW = 0, cellH = 0;
+  for (const UnitMaximum& m : column.units) {
+    cells.push_back(renderEvolutionCell(m, preprocess, scale, options.withPatch));
+    cellW = std::max(cellW, cells.back().cols);
+    cellH = std::max(cellH, cells.back().rows);
+  }
+  if (columns <= 0) {
+    columns = 1;
+    while (columns * columns < n) ++columns;
+  }
+  columns = std::min(columns, n);
+  const int rows = (n + columns - 1) / columns;
+  const int pitchX = cellW + kSep, pitchY = kHeader + cellH + kSep;
+  cv::Mat out(kSep + rows * pitchY, kSep + columns * pitchX, CV_8UC3, kBackground);
+  UnitGridLayout l;
+  l.scale = scale;
+  for (int i = 0; i < n; ++i) {
+    const int x0 = kSep + (i % columns) * pitchX, y0 = kSep + (i / columns) * pitchY;
+    text(out, "#" + std::to_string(column.units[size_t(i)].unit), cv::Point(x0, y0 + 15));
+    const cv::Rect r(x0, y0 + kHeader, cells[size_t(i)].cols, cells[size_t(i)].rows);
+    cells[size_t(i)].copyTo(out(r));
+    l.cells.push_back(r);
+  }
+  if (layout) *layout = std::move(l);
+  return out;
+}
+
 }  // namespace zfvis

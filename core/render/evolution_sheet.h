@@ -4,6 +4,8 @@
 // checkpoint; column headings give the epoch and test accuracy.
 #pragma once
 
+#include <vector>
+
 #include <opencv2/core.hpp>
 
 #include "core/analysis/evolution/evolution.h"
@@ -25,5 +27,21 @@ cv::Mat renderEvolutionFilters(const EvolutionColumn& column, Preprocess preproc
 std::string evolutionColumnHeading(const EvolutionColumn& column);
 /// The whole figure.
 cv::Mat renderEvolutionSheet(const Evolution& e, const EvolutionSheetOptions& options = {});
+
+/// Where renderEvolutionUnitGrid put each unit's picture (for hit-testing in views).
+struct UnitGridLayout {
+  int scale = 1;                // the integer upscaling of every projection
+  std::vector<cv::Rect> cells;  // per unit (column order): its renderEvolutionCell picture
+  /// The unit index (into the column's units) whose cell or label holds `p`, or -1.
+  int unitAt(cv::Point p) const;
+};
+
+/// One checkpoint's units as a grid, `columns` per row (0: about square): each unit's
+/// renderEvolutionCell picture (one scale for all, from options.minCellSize and the largest
+/// crop; with the patch when options.withPatch) under a "#unit" label. `layout` (optional)
+/// receives the scale and the cells' rectangles.
+cv::Mat renderEvolutionUnitGrid(const EvolutionColumn& column, Preprocess preprocess,
+                                const EvolutionSheetOptions& options = {}, int columns = 0,
+                                UnitGridLayout* layout = nullptr);
 
 }  // namespace zfvis

@@ -213,6 +213,69 @@ TEST(Evolution, StrongestActivationsAndProjectionsMatchNaiveReferences) {
   fs::remove_all(dir);
 }
 
+// The in-memory overload (what the GUI uses: a dataset's images loaded once) finds the same
+// maxima and projections as the file overload on the same images, and refuses a wrong shape;
+// renderEvolutionUnitGrid draws such a column as the GUI shows it.
+TEST(Evolution, InMemoryInputsMatchTheFileOverloadAndDrawAsAUnitGrid) {
+  const fs::path dir = fashionImages(7);
+  const std::vector<ImageEntry> images = listImages(dir);
+  const EvolutionCheckpoint checkpoint = resolveCheckpoints({"zf-small"}).back();
+  const NetworkDef def = loadModel(checkpoint.file.string());
+  const size_t layer = def.resolveLayer("conv2");
+  EvolutionOptions options;
+  options.batch = 3;
+  const std::vector<int> units = evolutionUnits(def, layer, options);
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < images.size(); ++i) {
+    Tensor t = loadNetworkInput(images[i].path, def.input);
+    // Both accepted shapes: C x H x W and 1 x C x H x W.
+    if (i % 2 == 0) t = t.reshaped(def.input.shape);
+    inputs.push_back(std::move(t));
+  }
+  const EvolutionColumn a = evolveCheckpoint(def, checkpoint, layer, units, images, options);
+  const EvolutionColumn b = evolveCheckpoint(def, checkpoint, layer, units, inputs, options);
+  ASSERT_EQ(a.units.size(), 8u);
+  ASSERT_EQ(b.units.size(), a.units.size());
+  EXPECT_EQ(b.filtersLayer, a.filtersLayer);
+  EXPECT_EQ(b.checkpoint.step, a.checkpoint.step);
+  for (size_t u = 0; u < a.units.size(); ++u) {
+    EXPECT_EQ(b.units[u].unit, a.units[u].unit);
+    EXPECT_EQ(b.units[u].image, a.units[u].image);
+    EXPECT_EQ(b.units[u].position, a.units[u].position);
+    EXPECT_EQ(b.units[u].value, a.units[u].value);
+    const Tensor &pa = a.units[u].projection.image, &pb = b.units[u].projection.image;
+    ASSERT_EQ(pb.shape(), pa.shape());
+    EXPECT_TRUE(std::equal(pa.data(), pa.data() + pa.numel(), pb.data())) << "unit " << u;
+  }
+  // The column as a grid of units (what the GUI shows): 4 per row, each cell exactly
+  // renderEvolutionCell at the grid's scale, under its label; hit-testing finds each one.
+  EvolutionSheetOptions sheet;
+  sheet.withPatch = true;
+  UnitGridLayout layout;
+  const cv::Mat grid = renderEvolutionUnitGrid(b, def.input.preprocess, sheet, 4, &layout);
+  ASSERT_EQ(layout.cells.size(), 8u);
+  EXPECT_GE(layout.scale, 1);
+  for (size_t u = 0; u < 8; ++u) {
+    const cv::Rect& r = layout.cells[u];
+    EXPECT_EQ(r.y, layout.cells[u < 4 ? 0 : 4].y) << "unit " << u;
+    ASSERT_TRUE((r & cv::Rect(0, 0, grid.cols, grid.rows)) == r) << "unit " << u;
+    const cv::Mat want =
+        renderEvolutionCell(b.units[u], def.input.preprocess, layout.scale, sheet.withPatch);
+    ASSERT_EQ(r.size(), want.size()) << "unit " << u;
+    EXPECT_EQ(cv::norm(grid(r), want, cv::NORM_INF), 0) << "unit " << u;
+    EXPECT_EQ(layout.unitAt((r.tl() + r.br()) / 2), int(u));
+  }
+  EXPECT_GT(layout.cells[4].y, layout.cells[0].y);
+  EXPECT_EQ(layout.cells[3].y, layout.cells[0].y);
+  EXPECT_EQ(layout.unitAt({grid.cols + 5, 0}), -1);
+
+  std::vector<Tensor> wrong = {Tensor(Shape{3, 28, 28})};
+  EXPECT_THROW(evolveCheckpoint(def, checkpoint, layer, units, wrong, options), Error);
+  EXPECT_THROW(evolveCheckpoint(def, checkpoint, layer, units, std::vector<Tensor>{}, options),
+               UsageError);
+  fs::remove_all(dir);
+}
+
 TEST(Evolution, RefusesMixedArchitecturesUnitsOutOfRangeAndUnreadableImages) {
   const fs::path dir = fashionImages(3);
   const std::vector<ImageEntry> images = listImages(dir);

@@ -5,8 +5,11 @@
 // the layer list and in the views, tab changes (clicks on the tabs, Ctrl+1..5), clicks on layer
 // rows, the views' and the input panel's options, model switches between small models (nin and
 // fixtures), image switches between the samples and a .npy input (refused with a one-line error
-// by models of another input shape: the only error allowed), occlusion runs, and cancels of
-// running jobs (the status bar's and the occlusion view's Cancel buttons). Pauses of 0-30 ms
+// by models of another input shape: the only error allowed), occlusion runs, moves of the
+// evolution view's checkpoint slider (keys and jumps, superseding its column jobs), training runs
+// started in the train view (alex-small or zf-small, one epoch of a small quadrant IDX dataset),
+// and cancels of running jobs (the status bar's, the occlusion view's and the train view's Cancel
+// buttons). Pauses of 0-30 ms
 // between events let jobs overlap, be superseded and be cancelled at every stage.
 //
 // It passes when nothing crashes, no other error is reported, the window then settles and shows
@@ -27,6 +30,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QPushButton>
+#include <QSlider>
 #include <QSpinBox>
 #include <QTabBar>
 #include <QTabWidget>
@@ -35,6 +39,7 @@
 #include <QWheelEvent>
 #include <QtTest>
 
+#include "tests/training/training_fixture.h"
 #include "tests/ui/stall_probe.h"
 #include "tests/ui/ui_test_util.h"
 #include "tests/ui/view_checks.h"
@@ -44,7 +49,9 @@
 #include "ui/image_view.h"
 #include "ui/input_panel.h"
 #include "ui/main_window.h"
+#include "ui/views/evolution_view.h"
 #include "ui/views/occlusion_view.h"
+#include "ui/views/train_view.h"
 
 using namespace zfvis;
 using namespace zfvis::ui;
@@ -81,7 +88,9 @@ bool expectedError(const QString& message) {
 
 class Soak {
  public:
-  Soak(MainWindow& w, uint32_t seed) : m_w(w), m_rng(seed) {}
+  /// `dataDir`: a quadrant IDX dataset to train on; `runsDir`: where runs are written.
+  Soak(MainWindow& w, uint32_t seed, const QString& dataDir, const QString& runsDir)
+      : m_w(w), m_rng(seed), m_dataDir(dataDir), m_runsDir(runsDir) {}
 
   // Runs one random event; returns its description.
   QString step() {
@@ -97,7 +106,9 @@ class Soak {
     if (kind < 74) return changeOption();
     if (kind < 80) return switchModel();
     if (kind < 86) return switchImage();
-    if (kind < 90) return runOcclusion();
+    if (kind < 88) return runOcclusion();
+    if (kind < 92) return moveSlider();
+    if (kind < 94) return startTraining();
     return cancelJob();
   }
 
@@ -278,6 +289,38 @@ class Soak {
     return "occlusion: Run disabled";
   }
 
+  QString moveSlider() {
+    auto* view = qobject_cast<EvolutionView*>(m_w.view("evolution"));
+    if (m_w.currentViewId() != "evolution") m_w.showView("evolution");
+    QSlider* slider = view->slider();
+    if (!slider->isEnabled()) return "slider: disabled";
+    if (pick(2)) {
+      static const Qt::Key keys[] = {Qt::Key_Left, Qt::Key_Right, Qt::Key_Home, Qt::Key_End};
+      const Qt::Key k = keys[pick(4)];
+      slider->setFocus();
+      QTest::keyClick(slider, k);
+      return "slider key " + QKeySequence(k).toString();
+    }
+    slider->setValue(pick(slider->maximum() + 1));
+    return QString("slider -> %1").arg(slider->value());
+  }
+
+  QString startTraining() {
+    auto* view = qobject_cast<TrainView*>(m_w.view("train"));
+    if (m_w.currentViewId() != "train") m_w.showView("train");
+    if (view->isTraining()) return "train: running";
+    view->setArchitecture(pick(2) ? "alex-small" : "zf-small");
+    view->setData("fashion-mnist:" + m_dataDir);
+    view->setSchedule(1, 8 << pick(3), 0.01);
+    view->setOutputDir(QDir(m_runsDir).filePath(QString("run-%1").arg(++m_runs)));
+    for (QPushButton* b : view->findChildren<QPushButton*>())
+      if (b->text() == QObject::tr("Start") && b->isEnabled()) {
+        QTest::mouseClick(b, Qt::LeftButton);
+        return "train start " + QString::fromStdString(view->config().model);
+      }
+    return "train: Start disabled";
+  }
+
   QString cancelJob() {
     QList<QAbstractButton*> buttons;
     for (QToolButton* b : m_w.findChildren<QToolButton*>())
@@ -292,6 +335,8 @@ class Soak {
 
   MainWindow& m_w;
   std::mt19937 m_rng;
+  QString m_dataDir, m_runsDir;
+  int m_runs = 0;
 };
 
 }  // namespace
@@ -352,9 +397,15 @@ class SoakTest : public QObject {
           .arg(seed)
           .arg(lines.join(" | "));
     };
+    // A small quadrant dataset to train on (256 images: 8 to 32 steps of one epoch).
+    QTemporaryDir tmp;
+    const std::filesystem::path data = toPath(tmp.filePath("data"));
+    std::filesystem::create_directories(data);
+    testing::writeQuadrantIdx(data, "train", 256, 5);
+    testing::writeQuadrantIdx(data, "t10k", 32, 6);
     StallProbe probe;
     probe.phase("soak");
-    Soak soak(w, seed);
+    Soak soak(w, seed, tmp.filePath("data"), tmp.filePath("runs"));
     QElapsedTimer clock;
     clock.start();
     for (int i = 0; i < events; ++i) {
@@ -375,6 +426,7 @@ class SoakTest : public QObject {
     probe.phase("final");
     auto* occlusion = qobject_cast<OcclusionView*>(w.view("occlusion"));
     occlusion->cancel();
+    qobject_cast<TrainView*>(w.view("train"))->cancel();
     QVERIFY2(settle(w, 300000), qPrintable("did not settle; " + context()));
     errors->clear();
     w.controller()->openModel("nin");

@@ -1,11 +1,13 @@
 // The walk that found issue 11's crash, on every built-in model and every fixture model: in the
-// real MainWindow, each view in turn (Ctrl+1 .. Ctrl+5) from the first layer to the last (Page
+// real MainWindow, each view in turn (Ctrl+1 .. Ctrl+7) from the first layer to the last (Page
 // Down), waiting at every step until the window is settled and checking that the view shows that
 // layer: the activations and the projection (and its top-9 grid) of the layer and the selected
 // channel, the filters feeding it (none for layers no convolution feeds), the comparison (none for
 // a model without convolutions) and an occlusion map (run once per model, with a patch and stride
-// half the input's side). No error may be reported, in a dialog or in place of a picture. ctest
-// runs each built-in as an entry of its own (ui.walk.NAME) and the fixtures as ui.walk.fixtures.
+// half the input's side), the train view idle and the evolution view's column of the shipped
+// zf-small run at its first checkpoint (these two do not depend on the model or the layer). No
+// error may be reported, in a dialog or in place of a picture. ctest runs each built-in as an
+// entry of its own (ui.walk.NAME) and the fixtures as ui.walk.fixtures.
 #include <QDir>
 #include <QElapsedTimer>
 #include <QTableView>
@@ -20,6 +22,7 @@
 #include "ui/main_window.h"
 #include "ui/views/activations_view.h"
 #include "ui/views/compare_view.h"
+#include "ui/views/evolution_view.h"
 #include "ui/views/filters_view.h"
 #include "ui/views/occlusion_view.h"
 #include "ui/views/projection_view.h"
@@ -74,6 +77,11 @@ class Walk : public QObject {
         occlusion->setPatch(std::max(1, side / 2), std::max(1, side / 2));
         QVERIFY(settle(w, 300000));
         occlusion->run();
+      }
+      if (kViews[v] == "evolution") {
+        // The slider to the initialisation: a second column besides the trained one.
+        QVERIFY(settle(w, 300000));
+        qobject_cast<EvolutionView*>(w.view("evolution"))->setCheckpoint(0);
       }
       for (int layer = 0; layer < layers; ++layer) {
         if (layer > 0) {

@@ -6,20 +6,24 @@
 #include <QString>
 #include <QStringList>
 
+#include "core/model/small_nets.h"
 #include "tests/ui/ui_test_util.h"
 #include "ui/app_state.h"
 #include "ui/jobs.h"
 #include "ui/main_window.h"
 #include "ui/views/activations_view.h"
 #include "ui/views/compare_view.h"
+#include "ui/views/evolution_view.h"
 #include "ui/views/filters_view.h"
 #include "ui/views/occlusion_view.h"
 #include "ui/views/projection_view.h"
+#include "ui/views/train_view.h"
 
 namespace zfvis::uitest {
 
-// The views in tab order (Ctrl+1 .. Ctrl+5 select them).
-inline const QStringList kViews = {"activations", "filters", "projection", "compare", "occlusion"};
+// The views in tab order (Ctrl+1 .. Ctrl+7 select them).
+inline const QStringList kViews = {"activations", "filters", "projection", "compare",
+                                   "occlusion",   "train",   "evolution"};
 
 // What a view shows, when it does not show the layer it should; empty when it does.
 inline QString viewProblem(ui::MainWindow& w, const QString& id, int layer) {
@@ -50,6 +54,19 @@ inline QString viewProblem(ui::MainWindow& w, const QString& id, int layer) {
   } else if (id == "occlusion") {
     auto pic = qobject_cast<ui::OcclusionView*>(w.view(id))->picture();
     if (!pic || pic->activations != acts) return "no occlusion map";
+  } else if (id == "train") {
+    // Independent of the open model and layer: settled means no run is going on.
+    if (qobject_cast<ui::TrainView*>(w.view(id))->isTraining()) return "still training";
+  } else if (id == "evolution") {
+    // Independent of the open model and layer: the shipped run (when present) with the column
+    // of the slider's checkpoint and layer.
+    auto* view = qobject_cast<ui::EvolutionView*>(w.view(id));
+    if (!shippedRunDir("zf-small")) return {};
+    if (!view->run()) return "no run open";
+    auto pic = view->picture();
+    if (!pic || pic->run != view->run() || pic->checkpoint != view->checkpoint() ||
+        pic->layer != view->layer())
+      return "no column for the slider's checkpoint";
   }
   return {};
 }

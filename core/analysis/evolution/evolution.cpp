@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -108,11 +109,15 @@ void requireSameArchitecture(const NetworkDef& reference, const NetworkDef& def,
   }
 }
 
-EvolutionColumn evolveCheckpoint(const NetworkDef& def, const EvolutionCheckpoint& checkpoint,
-                                 size_t layer, const std::vector<int>& units,
-                                 const std::vector<ImageEntry>& images,
-                                 const EvolutionOptions& options, ProgressSink* progress) {
-  if (images.empty()) throw UsageError("no images to search");
+namespace {
+
+// The search of evolveCheckpoint over `count` inputs that `input(i)` produces (read from a file or
+// copied from memory), so both overloads share one definition of the strongest activation.
+EvolutionColumn evolveInputs(const NetworkDef& def, const EvolutionCheckpoint& checkpoint,
+                             size_t layer, const std::vector<int>& units, size_t count,
+                             const std::function<Tensor(size_t)>& input,
+                             const EvolutionOptions& options, ProgressSink* progress) {
+  if (count == 0) throw UsageError("no images to search");
   if (layer >= def.layers.size()) throw Error("evolution: layer index out of range");
   EvolutionColumn column;
   column.checkpoint = checkpoint;
@@ -129,16 +134,15 @@ EvolutionColumn evolveCheckpoint(const NetworkDef& def, const EvolutionCheckpoin
   RunOptions lean;
   lean.keepAll = false;
   lean.keep = {layer};
-  const int64_t total = int64_t(images.size() + units.size());
+  const int64_t total = int64_t(count + units.size());
   const int64_t batch = std::max(1, options.batch);
   const bool spatial = def.outputShapes()[layer].rank() == 3;
 
   std::vector<Best> best(units.size());
-  for (size_t start = 0; start < images.size(); start += size_t(batch)) {
-    const size_t end = std::min(images.size(), start + size_t(batch));
+  for (size_t start = 0; start < count; start += size_t(batch)) {
+    const size_t end = std::min(count, start + size_t(batch));
     std::vector<Tensor> inputs;
-    for (size_t i = start; i < end; ++i)
-      inputs.push_back(loadNetworkInput(images[i].path, def.input, options.read));
+    for (size_t i = start; i < end; ++i) inputs.push_back(input(i));
     const Tensor input = Tensor::stack(inputs);
     CancellationOnly cancel(progress);
     lean.progress = &cancel;
@@ -165,9 +169,7 @@ EvolutionColumn evolveCheckpoint(const NetworkDef& def, const EvolutionCheckpoin
       m.position = cv::Point(best[u].response.x, best[u].response.y);
       auto& run = runs[m.image];
       if (!run.second) {
-        const Tensor input =
-            loadNetworkInput(images[size_t(m.image)].path, def.input, options.read);
-        run.first = session.run(input, lean);
+        run.first = session.run(input(size_t(m.image)), lean);
         run.second = std::make_unique<Projector>(run.first);
       }
       ProjectionRequest r;
@@ -179,9 +181,37 @@ EvolutionColumn evolveCheckpoint(const NetworkDef& def, const EvolutionCheckpoin
       m.input = tensorToImage(run.first->input(), def.input.preprocess);
     }
     column.units.push_back(std::move(m));
-    reportProgress(progress, int64_t(images.size() + u + 1), total);
+    reportProgress(progress, int64_t(count + u + 1), total);
   }
   return column;
+}
+
+}  // namespace
+
+EvolutionColumn evolveCheckpoint(const NetworkDef& def, const EvolutionCheckpoint& checkpoint,
+                                 size_t layer, const std::vector<int>& units,
+                                 const std::vector<ImageEntry>& images,
+                                 const EvolutionOptions& options, ProgressSink* progress) {
+  return evolveInputs(
+      def, checkpoint, layer, units, images.size(),
+      [&](size_t i) { return loadNetworkInput(images[i].path, def.input, options.read); }, options,
+      progress);
+}
+
+EvolutionColumn evolveCheckpoint(const NetworkDef& def, const EvolutionCheckpoint& checkpoint,
+                                 size_t layer, const std::vector<int>& units,
+                                 const std::vector<Tensor>& inputs, const EvolutionOptions& options,
+                                 ProgressSink* progress) {
+  const Shape& want = def.input.shape;
+  const Shape batched = want.withBatch(1);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].shape() != want && inputs[i].shape() != batched)
+      throw Error("evolution: input " + std::to_string(i) + " has shape " +
+                  inputs[i].shape().str() + "; the model '" + def.name + "' takes " + want.str());
+  // 1 x C x H x W, as loadNetworkInput returns it for the file overload.
+  return evolveInputs(
+      def, checkpoint, layer, units, inputs.size(),
+      [&](size_t i) { return inputs[i].reshaped(batched); }, options, progress);
 }
 
 Evolution computeEvolution(const std::vector<EvolutionCheckpoint>& checkpoints,

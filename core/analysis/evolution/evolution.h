@@ -99,6 +99,15 @@ EvolutionColumn evolveCheckpoint(const NetworkDef& def, const EvolutionCheckpoin
                                  const std::vector<ImageEntry>& images,
                                  const EvolutionOptions& options, ProgressSink* progress = nullptr);
 
+/// The same search over inputs already in memory: `inputs` are network inputs (each shaped like
+/// def.input.shape, C x H x W, or 1 x C x H x W), e.g. a dataset's test images (dataset.h
+/// sampleToInput) that a GUI loads once and reuses for every checkpoint. UnitMaximum::image indexes
+/// `inputs`. Throws Error naming the first input of another shape.
+EvolutionColumn evolveCheckpoint(const NetworkDef& def, const EvolutionCheckpoint& checkpoint,
+                                 size_t layer, const std::vector<int>& units,
+                                 const std::vector<Tensor>& inputs, const EvolutionOptions& options,
+                                 ProgressSink* progress = nullptr);
+
 /// Every column, loading one checkpoint at a time. `layer` is a name or index of the first
 /// checkpoint's network; every other checkpoint must have the same layers (names, types and
 /// output shapes), else Error names the file and the first difference.
