@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include <unistd.h>
+
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
 #include "core/analysis/evolution/evolution.h"
@@ -36,10 +38,12 @@ std::vector<int> parseUnits(const std::string& text) {
   return units;
 }
 
-// Progress on stderr at most every two seconds.
+// Progress on stderr at most every two seconds, when stderr is a terminal (a script's stderr then
+// holds only warnings and the error line).
 class Progress : public ProgressSink {
  public:
   void report(int64_t done, int64_t total) override {
+    if (!m_terminal) return;
     const auto now = std::chrono::steady_clock::now();
     if (done < total && now - m_last < std::chrono::seconds(2)) return;
     m_last = now;
@@ -49,6 +53,7 @@ class Progress : public ProgressSink {
 
  private:
   std::chrono::steady_clock::time_point m_last = std::chrono::steady_clock::now();
+  bool m_terminal = ::isatty(2) != 0;
 };
 
 }  // namespace

@@ -221,20 +221,21 @@ Evolution computeEvolution(const std::vector<EvolutionCheckpoint>& checkpoints,
   if (images.empty()) throw UsageError("no images to search");
   Evolution e;
   e.images = images;
-  std::optional<NetworkDef> first;
+  // Every checkpoint is checked before any column is computed, so a mixed series fails at once
+  // (one checkpoint in memory at a time: the columns load them again).
+  {
+    const NetworkDef first = loadModel(checkpoints[0].file.string());
+    e.layer = first.resolveLayer(layerArg);
+    e.layerName = first.layers[e.layer].name;
+    e.units = evolutionUnits(first, e.layer, options);
+    e.preprocess = first.input.preprocess;
+    for (const LayerSpec& l : first.layers) e.layerNames.push_back(l.name);
+    for (size_t k = 1; k < checkpoints.size(); ++k)
+      requireSameArchitecture(first, loadModel(checkpoints[k].file.string()), checkpoints[k].file);
+  }
   const int64_t perColumn = int64_t(images.size() + 1);
   for (size_t k = 0; k < checkpoints.size(); ++k) {
-    NetworkDef def = loadModel(checkpoints[k].file.string());
-    if (!first) {
-      e.layer = def.resolveLayer(layerArg);
-      e.layerName = def.layers[e.layer].name;
-      e.units = evolutionUnits(def, e.layer, options);
-      e.preprocess = def.input.preprocess;
-      for (const LayerSpec& l : def.layers) e.layerNames.push_back(l.name);
-      first = def;
-    } else {
-      requireSameArchitecture(*first, def, checkpoints[k].file);
-    }
+    const NetworkDef def = loadModel(checkpoints[k].file.string());
     // Each column reports into its share of the whole.
     struct Scaled : ProgressSink {
       ProgressSink* outer;
