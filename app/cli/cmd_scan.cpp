@@ -128,15 +128,6 @@ int runScan(const ArgList& argv) {
     std::fprintf(stderr, "scan: warning: %s\n", line.c_str());
   };
 
-  if (const int g = std::gcd(o.shards, o.batch); g > 1) {
-    int fill = o.batch + 1;
-    while (std::gcd(fill, o.shards) > 1) ++fill;
-    std::fprintf(stderr,
-                 "scan: note: --batch %d and %d shards share the factor %d, so a batch holds at "
-                 "most %d images (image i always runs in batch slot i %% batch); a batch size "
-                 "with no factor in common with N, e.g. %d, fills every slot\n",
-                 o.batch, o.shards, g, o.batch / g, fill);
-  }
   ScanProgress progress;
   const ScanSummary s = zfvis::runScan(net, images, dbArg, o, &progress);
   std::printf("%s: %lld images of %zu", dbArg.c_str(), static_cast<long long>(s.images),
@@ -148,6 +139,15 @@ int runScan(const ArgList& argv) {
       static_cast<long long>(s.skipped), o.topK, static_cast<long long>(s.units), s.layers.size());
   for (const std::string& l : s.layers) std::printf(" %s", l.c_str());
   std::printf("\n");
+  if (const int g = std::gcd(o.shards, o.batch); g > 1) {
+    int fill = o.batch + 1;
+    while (std::gcd(fill, o.shards) > 1) ++fill;
+    std::printf(
+        "note: --batch %d and %d shards share the factor %d, so a batch holds at "
+        "most %d images (image i always runs in batch slot i %% batch); a batch size "
+        "with no factor in common with N, e.g. %d, fills every slot\n",
+        o.batch, o.shards, g, o.batch / g, fill);
+  }
   return 0;
 }
 

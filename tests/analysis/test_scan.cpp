@@ -472,6 +472,29 @@ TEST(ScanCli, KilledScanRerunEndsWithTheRowsOfAnUninterruptedOne) {
       runCli(ZFVIS_CLI, "scan-show --json --db '" + db.string() + "' --layer relu2 --units 0");
   ASSERT_EQ(json.code, 0) << json.err;
   EXPECT_NE(json.out.find("\"rank\": 9"), std::string::npos) << json.out;
+  // Two shards merged through the CLI: the same rows.
+  for (int i = 0; i < 2; ++i) {
+    const auto r = runCli(
+        ZFVIS_CLI, "scan --model zf-small --images '" + d.string() +
+                       "' --layers relu2,relu5 --batch 4 --threads 1 --shard " + std::to_string(i) +
+                       "/2 --db '" + (d / ("s" + std::to_string(i) + ".sqlite")).string() + "'");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("note: --batch 4 and 2 shards share the factor 2"), std::string::npos)
+        << r.out;
+  }
+  const auto merge = runCli(ZFVIS_CLI, "scan-merge --out '" + (d / "m.sqlite").string() +
+                                           "' --db '" + (d / "s1.sqlite").string() + "' --db '" +
+                                           (d / "s0.sqlite").string() + "'");
+  ASSERT_EQ(merge.code, 0) << merge.err;
+  EXPECT_EQ(dumpScanRows(d / "m.sqlite"), dumpScanRows(d / "whole.sqlite"));
+  // The atlas through the CLI: a picture of 2 units, 18 projections.
+  const auto atlas = runCli(ZFVIS_CLI, "atlas --db '" + db.string() +
+                                           "' --model zf-small --layer relu5 --units 2-3 "
+                                           "--threads 1 --png '" +
+                                           (d / "atlas.png").string() + "'");
+  ASSERT_EQ(atlas.code, 0) << atlas.err;
+  EXPECT_NE(atlas.out.find("2 units of relu5, 18 projections"), std::string::npos) << atlas.out;
+  EXPECT_GT(cv::imread((d / "atlas.png").string()).cols, 300);
   // Another model on the same database: one line, exit 1.
   const auto other = runCli(ZFVIS_CLI, "scan --model alex-small --images '" + d.string() +
                                            "' --layers relu2,relu5 --db '" + db.string() + "'");

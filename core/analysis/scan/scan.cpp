@@ -162,6 +162,13 @@ ScanSummary runScan(std::shared_ptr<const CompiledNet> net, const std::vector<Im
     t.commit();
   } else {
     const auto meta = readMeta(db);
+    {
+      // A damaged file (cut short, overwritten) is refused before anything is written to it.
+      Statement check(db, "PRAGMA quick_check");
+      if (!check.step() || check.text(0) != "ok")
+        throw Error("'" + dbPath.string() + "' is damaged (SQLite quick_check: " + check.text(0) +
+                    "); delete it to start over");
+    }
     for (const auto& [k, v] : params) {
       auto it = meta.find(k);
       const std::string have = it == meta.end() ? "(none)" : it->second;

@@ -28,7 +28,11 @@ Database::~Database() {
 }
 
 void Database::fail(const std::string& what) const {
-  throw Error("'" + m_path.string() + "': " + what + " (" + sqlite3_errmsg(m_db) + ")");
+  const int code = sqlite3_errcode(m_db) & 0xff;
+  const std::string kind = code == SQLITE_NOTADB || code == SQLITE_CORRUPT
+                               ? "not a zfvis scan database or a damaged one"
+                               : what;
+  throw Error("'" + m_path.string() + "': " + kind + " (" + sqlite3_errmsg(m_db) + ")");
 }
 
 void Database::exec(const std::string& sql) {
