@@ -1,11 +1,14 @@
 // zfvis-cli atlas: the unit atlas of a scanned layer (Zeiler & Fergus fig. 2), from a scan
 // database (core/analysis/scan/atlas, core/render/atlas_sheet).
 #include <cstdio>
+#include <filesystem>
 
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
 #include "core/analysis/scan/atlas.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/export/atlas_html.h"
 #include "core/render/atlas_sheet.h"
 #include "core/render/png.h"
 
@@ -22,11 +25,13 @@ int runAtlas(const ArgList& argv) {
                                          {"max-pixels"},
                                          {"per-row"},
                                          {"no-patches", false},
-                                         {"png"}}),
+                                         {"png"},
+                                         {"out"}}),
             "atlas");
   const std::string dbArg = args.required("db");
   const std::string layerArg = args.required("layer");
-  const std::string png = args.required("png");
+  const std::optional<std::string> png = args.value("png"), out = args.value("out");
+  if (!png && !out) throw UsageError("give --png OUT.png, --out DIR (HTML), or both");
   AtlasOptions o;
   o.mode = parseProjectionMode(args.value("mode").value_or("deconvnet"));
   o.top = args.intValue("top", 9, 1, 1000);
@@ -47,6 +52,12 @@ int runAtlas(const ArgList& argv) {
   sheet.unitsPerRow = args.intValue("per-row", 4, 1, 64);
   sheet.patches = !args.has("no-patches");
   checkOutputs(args, {"png"});
+  if (out) {
+    std::error_code ec;
+    if (std::filesystem::exists(std::filesystem::symlink_status(*out, ec)))
+      throw Error("'" + *out + "' already exists; atlas --out writes a new folder");
+    checkWritable(*out);  // its parent folder exists and is writable
+  }
 
   const ScanReader scan(dbArg);
   const ScanLayer& layer = scan.layer(layerArg);
@@ -61,16 +72,18 @@ int runAtlas(const ArgList& argv) {
   def.input.preprocess = parsePreprocess(scan.meta().at("preprocess"));
   auto net = compileModel(args, std::make_shared<const NetworkDef>(std::move(def)));
   const Atlas atlas = computeAtlas(scan, net, id, layer.name, o);
-  writePng(png, renderAtlasSheet(atlas, sheet),
-           {{"Software", "zfvis"},
-            {"zfvis:picture", "atlas"},
-            {"zfvis:layer", atlas.layerName},
-            {"zfvis:mode", projectionModeName(o.mode)},
-            {"zfvis:db", dbArg}});
+  if (out) writeAtlasHtml(atlas, *out);
+  if (png)
+    writePng(*png, renderAtlasSheet(atlas, sheet),
+             {{"Software", "zfvis"},
+              {"zfvis:picture", "atlas"},
+              {"zfvis:layer", atlas.layerName},
+              {"zfvis:mode", projectionModeName(o.mode)},
+              {"zfvis:db", dbArg}});
   size_t cells = 0;
   for (const AtlasUnit& u : atlas.units) cells += u.cells.size();
-  std::printf("%s: %zu units of %s, %zu projections (%s)\n", png.c_str(), atlas.units.size(),
-              atlas.layerName.c_str(), cells, projectionModeName(o.mode));
+  std::printf("%s: %zu units of %s, %zu projections (%s)\n", png ? png->c_str() : out->c_str(),
+              atlas.units.size(), atlas.layerName.c_str(), cells, projectionModeName(o.mode));
   return 0;
 }
 

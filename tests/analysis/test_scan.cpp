@@ -24,6 +24,7 @@
 #include "core/analysis/training/dataset.h"
 #include "core/engine.h"
 #include "core/error.h"
+#include "core/export/atlas_html.h"
 #include "core/model_loader.h"
 #include "core/net_builder.h"
 #include "core/render/atlas_sheet.h"
@@ -556,6 +557,23 @@ TEST(Atlas, CellsAreTheSingleProjectionsOfEachUnitsTopImages) {
       }
     }
   }
+  // The HTML atlas: a section per unit, a figure per cell, the cells' PNGs as rendered.
+  const fs::path html = d / "html";
+  writeAtlasHtml(atlas, html, layout.scale);
+  std::ifstream index(html / "index.html");
+  const std::string page((std::istreambuf_iterator<char>(index)), {});
+  size_t figures = 0;
+  for (size_t at = 0; (at = page.find("<figure>", at)) != std::string::npos; ++at) ++figures;
+  EXPECT_EQ(figures, 36u);
+  EXPECT_NE(page.find("<h2>#6</h2>"), std::string::npos);
+  const AtlasCell& cell = atlas.units[1].cells[2];
+  const cv::Mat png =
+      cv::imread((html / "unit0004/rank3-projection.png").string(), cv::IMREAD_UNCHANGED);
+  cv::Mat want = renderAtlasCell(cell, atlas.preprocess, layout.scale, false);
+  ASSERT_EQ(png.size(), want.size());
+  if (png.channels() != want.channels()) cv::cvtColor(want, want, cv::COLOR_GRAY2BGR);
+  EXPECT_EQ(cv::norm(png, want, cv::NORM_INF), 0.0);
+  EXPECT_THROW(writeAtlasHtml(atlas, html), Error);  // never over an existing folder
   // Another model's identity, units out of range, a changed image: refused.
   EXPECT_THROW(computeAtlas(scan, net, "sha256:other", "relu2", ao), Error);
   AtlasOptions bad = ao;

@@ -890,7 +890,10 @@ void scanCases(Corpus& c) {
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   };
-  c.add("atlas/no-png", atlas({}), {2}, {"--png"});
+  c.add("atlas/no-output", atlas({}), {2}, {"--png"});
+  c.add("atlas/out-exists", atlas({"--out", "{dir}/html"}), {1}, {"already exists"},
+        [](const fs::path& dir) { fs::create_directories(dir / "html"); });
+  c.add("atlas/out-missing-folder", atlas({"--out", "{dir}/no/html"}), {1}, {"no/html"});
   c.add("atlas/unknown-mode", atlas({"--mode", "sideways", "--png", "{dir}/a.png"}), {2},
         {"sideways"});
   c.add("atlas/top-zero", atlas({"--top", "0", "--png", "{dir}/a.png"}), {2}, {"--top"});
