@@ -15,6 +15,7 @@
 #include <fstream>
 #include <thread>
 
+#include <sqlite3.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -415,6 +416,29 @@ TEST(Scan, AnExistingDatabaseWithOtherParametersIsRefused) {
   EXPECT_THROW(runScan(net, images, d / "text.sqlite", optionsFor(def, 3, 4)), Error);
   EXPECT_THROW(ScanReader(d / "text.sqlite"), Error);
   EXPECT_THROW(ScanReader(d / "missing.sqlite"), Error);
+  // An empty file (what a run killed in its first transaction can leave) is a new scan.
+  std::ofstream(d / "empty.sqlite").close();
+  EXPECT_EQ(runScan(net, images, d / "empty.sqlite", optionsFor(def, 3, 4)).scanned, 12);
+  EXPECT_EQ(dumpScanRows(d / "empty.sqlite").size(), before.size());
+  // A hand-edited meta table: one readable error, before anything is written.
+  fs::copy_file(d / "scan.sqlite", d / "edited.sqlite");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((d / "edited.sqlite").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE meta SET value = '9x' WHERE key = 'top_k'", nullptr, nullptr,
+                           nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  try {
+    ScanReader r(d / "edited.sqlite");
+    ADD_FAILURE() << "an edited meta table was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("damaged scan database (meta top_k is '9x')"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(runScan(net, images, d / "edited.sqlite", optionsFor(def, 3, 4)), Error);
   fs::remove_all(d);
 }
 

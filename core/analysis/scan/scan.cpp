@@ -139,9 +139,14 @@ ScanSummary runScan(std::shared_ptr<const CompiledNet> net, const std::vector<Im
 
   // Open or create the database; refuse one that holds a different scan.
   const auto params = recordedParams(def, images, layerNames, o);
-  std::error_code ec;
-  const bool fresh = !fs::exists(dbPath, ec) || fs::file_size(dbPath, ec) == 0;
   Database db(dbPath, true);
+  bool fresh;
+  {
+    // A new file, or one without tables: a run killed inside its first transaction leaves that
+    // (SQLite rolls the transaction back when the file is opened again).
+    Statement s(db, "SELECT count(*) FROM sqlite_master");
+    fresh = !s.step() || s.integer(0) == 0;
+  }
   int64_t done = 0;
   if (fresh) {
     Transaction t(db);

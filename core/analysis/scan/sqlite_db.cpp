@@ -164,6 +164,33 @@ std::map<std::string, std::string> readMeta(Database& db) {
   if (it->second != kSchemaVersion)
     throw Error("'" + db.path().string() + "' has scan schema " + it->second +
                 "; this zfvis reads " + kSchemaVersion);
+  // Every key the readers use, numbers where numbers belong: a hand-edited or damaged table is
+  // one readable error here, not a failure deep inside.
+  auto number = [&](const std::string& text) {
+    return !text.empty() && text.size() < 19 &&
+           text.find_first_not_of("0123456789") == std::string::npos;
+  };
+  for (const char* key : {"model", "preprocess", "layers", "top_k", "batch", "shard", "image_count",
+                          "image_list", "images_done", "image_root"}) {
+    auto k = meta.find(key);
+    bool ok = k != meta.end();
+    if (ok && std::string(key) == "shard") {
+      const size_t slash = k->second.find('/');
+      ok = slash != std::string::npos && number(k->second.substr(0, slash)) &&
+           number(k->second.substr(slash + 1)) &&
+           std::stoll(k->second.substr(0, slash)) < std::stoll(k->second.substr(slash + 1));
+    } else if (ok && (std::string(key) == "top_k" || std::string(key) == "batch" ||
+                      std::string(key) == "image_count" || std::string(key) == "images_done")) {
+      // top_k and batch within the scan's own limits (1..1000, 1..4096).
+      const std::string name = key;
+      ok = number(k->second) && (name == "images_done" || name == "image_count" ||
+                                 (std::stoll(k->second) >= 1 &&
+                                  std::stoll(k->second) <= (name == "top_k" ? 1000 : 4096)));
+    }
+    if (!ok)
+      throw Error("'" + db.path().string() + "' is a damaged scan database (meta " + key +
+                  (k == meta.end() ? " is missing)" : " is '" + k->second + "')"));
+  }
   return meta;
 }
 
