@@ -65,8 +65,8 @@ const std::vector<Command>& commands() {
       {"scan-show", "--db D --layer L [--units A-B] [--json]", runScanShow},
       {"scan-merge", "--out OUT.sqlite --db SHARD.sqlite [--db SHARD.sqlite ...]", runScanMerge},
       {"atlas",
-       "--db D --model M --layer L --png OUT.png|--out DIR [--units A-B] [--mode deconvnet|guided|saliency] "
-       "[--top 9] [--images DIR] [--per-row 4] [--no-patches]",
+       "--db D --model M --layer L --png OUT.png|--out DIR [--units A-B] "
+       "[--mode deconvnet|guided|saliency] [--top 9] [--images DIR] [--per-row 4] [--no-patches]",
        runAtlas},
   };
   return table;
