@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -416,6 +417,19 @@ TEST(Scan, AnExistingDatabaseWithOtherParametersIsRefused) {
   EXPECT_THROW(runScan(net, images, d / "text.sqlite", optionsFor(def, 3, 4)), Error);
   EXPECT_THROW(ScanReader(d / "text.sqlite"), Error);
   EXPECT_THROW(ScanReader(d / "missing.sqlite"), Error);
+  // Another scan writing the same database (here: this process's own lock on it) is refused.
+  {
+    const int fd = ::open((d / "scan.sqlite").c_str(), O_RDONLY);
+    ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+    try {
+      runScan(net, images, d / "scan.sqlite", optionsFor(def, 3, 4));
+      ADD_FAILURE() << "a second writer was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("being written by another scan"), std::string::npos)
+          << e.what();
+    }
+    ::close(fd);
+  }
   // An empty file (what a run killed in its first transaction can leave) is a new scan.
   std::ofstream(d / "empty.sqlite").close();
   EXPECT_EQ(runScan(net, images, d / "empty.sqlite", optionsFor(def, 3, 4)).scanned, 12);

@@ -1,5 +1,12 @@
 #include "core/analysis/scan/scan.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -94,6 +101,28 @@ Tensor readImage(const ImageEntry& e, const InputSpec& spec, const ImageReadOpti
   return Tensor();
 }
 
+// An exclusive flock on the database file for the life of a scan.
+class WriterLock {
+ public:
+  explicit WriterLock(const fs::path& path) {
+    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (m_fd < 0) throw Error("cannot open '" + path.string() + "': " + std::strerror(errno));
+    if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(m_fd);
+      throw Error("'" + path.string() + "' is being written by another scan" +
+                  (err == EWOULDBLOCK ? std::string(" (wait for it to end, or give another --db)")
+                                      : std::string(": ") + std::strerror(err)));
+    }
+  }
+  ~WriterLock() { ::close(m_fd); }
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+
+ private:
+  int m_fd = -1;
+};
+
 }  // namespace
 
 ScanSummary runScan(std::shared_ptr<const CompiledNet> net, const std::vector<ImageEntry>& images,
@@ -139,6 +168,11 @@ ScanSummary runScan(std::shared_ptr<const CompiledNet> net, const std::vector<Im
 
   // Open or create the database; refuse one that holds a different scan.
   const auto params = recordedParams(def, images, layerNames, o);
+  // One writer per database: a second scan into it (the same command started twice, a requeued
+  // batch job whose first run still lives) is refused instead of mixing its rows in. flock, not
+  // SQLite's fcntl locks: ours is taken before SQLite opens the file and released after it
+  // closes it, since closing another descriptor of the file would drop SQLite's own locks.
+  const WriterLock lock(dbPath);
   Database db(dbPath, true);
   bool fresh;
   {
