@@ -15,7 +15,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpng-dev zlib1g-dev nlohmann-json3-dev
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
-  libhdf5-dev
+  libhdf5-dev libsqlite3-dev
   libcurl4-openssl-dev libssl-dev
   xvfb xauth
   dataset-fashion-mnist

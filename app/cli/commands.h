@@ -23,6 +23,10 @@ int runOcclusion(const ArgList& args);
 int runExport(const ArgList& args);
 int runTrain(const ArgList& args);
 int runEvolution(const ArgList& args);
+int runScan(const ArgList& args);
+int runScanShow(const ArgList& args);
+int runScanMerge(const ArgList& args);
+int runAtlas(const ArgList& args);
 
 /// One registered subcommand.
 struct Command {

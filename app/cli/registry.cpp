@@ -58,6 +58,16 @@ const std::vector<Command>& commands() {
        "[--units A-B[,C...]] [--mode deconvnet|guided|saliency] [--batch 32] [--png OUT] "
        "[--with-patch] [--no-filters]; RUN_DIR may be alex-small or zf-small (shipped runs)",
        runEvolution},
+      {"scan",
+       "--model M --images DIR|LIST --db OUT.sqlite [--layers L,L,...|convs] [--top 9] "
+       "[--batch 32] [--preprocess P] [--shard I/N] [--max-pixels N]; rerun to resume",
+       runScan},
+      {"scan-show", "--db D --layer L [--units A-B] [--json]", runScanShow},
+      {"scan-merge", "--out OUT.sqlite --db SHARD.sqlite [--db SHARD.sqlite ...]", runScanMerge},
+      {"atlas",
+       "--db D --model M --layer L --png OUT.png|--out DIR [--units A-B] "
+       "[--mode deconvnet|guided|saliency] [--top 9] [--images DIR] [--per-row 4] [--no-patches]",
+       runAtlas},
   };
   return table;
 }

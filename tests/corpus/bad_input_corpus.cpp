@@ -3,9 +3,11 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -763,6 +765,162 @@ void evolutionCases(Corpus& c) {
   c.add("evolution/runs", evo({"--units", "0-1"}), {0}, {}, images);
 }
 
+// Dataset scans (scan, scan-show, scan-merge, atlas). A real scan database of zf-small over two
+// images, and a shard of one over three images, are made once with the CLI under test; the cases
+// copy them into their folders.
+void scanCases(Corpus& c) {
+  const fs::path in = fs::path(c.path("scan"));
+  fs::create_directories(in / "imgs");
+  for (int i = 0; i < 3; ++i) {
+    cv::Mat m(28, 28, CV_8UC1, cv::Scalar(0));
+    cv::circle(m, cv::Point(6 + 7 * i, 14), 5, cv::Scalar(255), -1);
+    cv::imwrite((in / "imgs" / ("i" + std::to_string(i) + ".png")).string(), m);
+  }
+  const std::string quiet = " >/dev/null 2>&1";
+  const std::string cli = ZFVIS_CLI;
+  const std::string base = cli + " scan --model zf-small --images '" + (in / "imgs").string() +
+                           "' --layers relu2,relu5 --threads 1 --db '";
+  if (std::system((base + (in / "zf.sqlite").string() + "'" + quiet).c_str()) != 0 ||
+      std::system((base + (in / "s0of2.sqlite").string() + "' --shard 0/2" + quiet).c_str()) != 0)
+    throw std::runtime_error("scanCases: zfvis-cli scan failed while making the corpus");
+  const std::string db = (in / "zf.sqlite").string(), shard = (in / "s0of2.sqlite").string();
+  const std::string imgs = (in / "imgs").string();
+  {
+    // Cut to its first page: a SQLite header whose tables are gone.
+    const std::string bytes = slurpFile(db);
+    spitFile(in / "cut.sqlite", bytes.substr(0, std::min<size_t>(bytes.size(), 4096 + 100)));
+  }
+  spitFile(in / "text.sqlite",
+           "SQLite? no, just some text that is long enough to look like a file");
+  auto copy = [](const fs::path& from, const std::string& name) {
+    return [from, name](const fs::path& dir) { fs::copy_file(from, dir / name); };
+  };
+  auto scan = [imgs](Args extra) {
+    Args a = {"scan", "--model", "zf-small", "--images", imgs, "--threads", "1"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  c.add("scan/unknown-option", scan({"--db", "{dir}/s.sqlite", "--frobnicate"}), {2},
+        {"unknown option --frobnicate"});
+  c.add("scan/no-db", scan({}), {2}, {"--db"});
+  c.add("scan/no-images", {"scan", "--model", "zf-small", "--db", "{dir}/s.sqlite"}, {2},
+        {"--images"});
+  c.add("scan/top-zero", scan({"--db", "{dir}/s.sqlite", "--top", "0"}), {2}, {"--top"});
+  c.add("scan/top-huge", scan({"--db", "{dir}/s.sqlite", "--top", "1001"}), {2}, {"--top"});
+  c.add("scan/batch-zero", scan({"--db", "{dir}/s.sqlite", "--batch", "0"}), {2}, {"--batch"});
+  c.add("scan/shard-3-of-2", scan({"--db", "{dir}/s.sqlite", "--shard", "3/2"}), {2}, {"--shard"});
+  c.add("scan/shard-1-of-0", scan({"--db", "{dir}/s.sqlite", "--shard", "1/0"}), {2}, {"--shard"});
+  c.add("scan/shard-no-slash", scan({"--db", "{dir}/s.sqlite", "--shard", "3"}), {2}, {"--shard"});
+  c.add("scan/shard-wrap", scan({"--db", "{dir}/s.sqlite", "--shard", "4294967297/2"}), {2},
+        {"--shard"});
+  c.add("scan/shard-negative", scan({"--db", "{dir}/s.sqlite", "--shard", "-1/2"}), {2},
+        {"--shard"});
+  c.add("scan/layers-unknown", scan({"--db", "{dir}/s.sqlite", "--layers", "relu2,conv9"}), {1},
+        {"conv9"});
+  c.add("scan/layers-empty-item", scan({"--db", "{dir}/s.sqlite", "--layers", "relu2,,relu5"}), {2},
+        {"--layers"});
+  c.add("scan/layers-twice", scan({"--db", "{dir}/s.sqlite", "--layers", "relu2,relu2"}), {2},
+        {"twice"});
+  c.add("scan/unknown-preprocess", scan({"--db", "{dir}/s.sqlite", "--preprocess", "sepia"}), {2},
+        {"sepia"});
+  c.add("scan/empty-folder",
+        {"scan", "--model", "zf-small", "--images", "{dir}/empty", "--db", "{dir}/s.sqlite"}, {1},
+        {"holds no image"}, [](const fs::path& dir) { fs::create_directories(dir / "empty"); });
+  c.add("scan/images-missing",
+        {"scan", "--model", "zf-small", "--images", "{dir}/none", "--db", "{dir}/s.sqlite"}, {1},
+        {"does not exist"});
+  c.add("scan/db-not-sqlite", scan({"--db", "{dir}/s.sqlite"}), {1}, {"s.sqlite"},
+        copy(in / "text.sqlite", "s.sqlite"));
+  c.add("scan/db-cut", scan({"--db", "{dir}/s.sqlite"}), {1}, {"s.sqlite"},
+        copy(in / "cut.sqlite", "s.sqlite"));
+  c.add("scan/db-other-model",
+        {"scan", "--model", "alex-small", "--images", imgs, "--layers", "relu2,relu5", "--db",
+         "{dir}/s.sqlite"},
+        {1}, {"model"}, copy(db, "s.sqlite"));
+  c.add("scan/db-other-top",
+        scan({"--layers", "relu2,relu5", "--top", "4", "--db", "{dir}/s.sqlite"}), {1}, {"top_k"},
+        copy(db, "s.sqlite"));
+  c.add("scan/db-other-shard",
+        scan({"--layers", "relu2,relu5", "--shard", "1/2", "--db", "{dir}/s.sqlite"}), {1},
+        {"shard"}, copy(shard, "s.sqlite"));
+  c.add("scan/db-is-folder", scan({"--db", "{dir}/d"}), {1}, {"folder"},
+        [](const fs::path& dir) { fs::create_directories(dir / "d"); });
+  c.add("scan/db-missing-folder", scan({"--db", "{dir}/no/s.sqlite"}), {1}, {"no/s.sqlite"});
+
+  c.add("scan-show/unknown-option", {"scan-show", "--db", db, "--layer", "relu2", "--x"}, {2},
+        {"--x"});
+  c.add("scan-show/no-layer", {"scan-show", "--db", db}, {2}, {"--layer"});
+  c.add("scan-show/db-missing", {"scan-show", "--db", "{dir}/none.sqlite", "--layer", "relu2"}, {1},
+        {"none.sqlite"});
+  c.add("scan-show/db-not-sqlite", {"scan-show", "--db", "{dir}/s.sqlite", "--layer", "relu2"}, {1},
+        {"s.sqlite"}, copy(in / "text.sqlite", "s.sqlite"));
+  c.add("scan-show/db-cut", {"scan-show", "--db", "{dir}/s.sqlite", "--layer", "relu2"}, {1},
+        {"s.sqlite"}, copy(in / "cut.sqlite", "s.sqlite"));
+  c.add("scan-show/db-empty-sqlite", {"scan-show", "--db", "{dir}/s.sqlite", "--layer", "relu2"},
+        {1}, {"not a zfvis scan database"},
+        [](const fs::path& dir) { spitFile(dir / "s.sqlite", ""); });
+  c.add("scan-show/unknown-layer", {"scan-show", "--db", db, "--layer", "conv9"}, {1},
+        {"conv9", "relu2, relu5"});
+  c.add("scan-show/units-out-of-range",
+        {"scan-show", "--db", db, "--layer", "relu2", "--units", "0-999"}, {1}, {"out of range"});
+  c.add("scan-show/units-backwards",
+        {"scan-show", "--db", db, "--layer", "relu2", "--units", "5-2"}, {2}, {"A <= B"});
+  c.add("scan-show/units-garbage", {"scan-show", "--db", db, "--layer", "relu2", "--units", "x"},
+        {2}, {"--units"});
+
+  c.add("scan-merge/no-out", {"scan-merge", "--db", shard}, {2}, {"--out"});
+  c.add("scan-merge/no-db", {"scan-merge", "--out", "{dir}/m.sqlite"}, {2}, {"--db"});
+  c.add("scan-merge/out-exists", {"scan-merge", "--out", "{dir}/m.sqlite", "--db", shard}, {1},
+        {"exists"}, [](const fs::path& dir) { spitFile(dir / "m.sqlite", "mine"); });
+  c.add("scan-merge/shard-missing", {"scan-merge", "--out", "{dir}/m.sqlite", "--db", shard}, {1},
+        {"shard 1/2 is missing"});
+  c.add("scan-merge/shard-twice",
+        {"scan-merge", "--out", "{dir}/m.sqlite", "--db", shard, "--db", shard}, {1},
+        {"given twice"});
+  c.add("scan-merge/not-shards-of-one-scan",
+        {"scan-merge", "--out", "{dir}/m.sqlite", "--db", shard, "--db", db}, {1}, {"shard"});
+  c.add("scan-merge/db-not-sqlite",
+        {"scan-merge", "--out", "{dir}/m.sqlite", "--db", (in / "text.sqlite").string()}, {1},
+        {"text.sqlite"});
+  c.add("scan-merge/out-missing-folder",
+        {"scan-merge", "--out", "{dir}/no/m.sqlite", "--db", shard}, {1}, {"no/m.sqlite"});
+
+  auto atlas = [db](Args extra) {
+    Args a = {"atlas", "--db", db, "--model", "zf-small", "--layer", "relu5", "--threads", "1"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  c.add("atlas/no-output", atlas({}), {2}, {"--png"});
+  c.add("atlas/out-exists", atlas({"--out", "{dir}/html"}), {1}, {"already exists"},
+        [](const fs::path& dir) { fs::create_directories(dir / "html"); });
+  c.add("atlas/out-missing-folder", atlas({"--out", "{dir}/no/html"}), {1}, {"no/html"});
+  c.add("atlas/unknown-mode", atlas({"--mode", "sideways", "--png", "{dir}/a.png"}), {2},
+        {"sideways"});
+  c.add("atlas/top-zero", atlas({"--top", "0", "--png", "{dir}/a.png"}), {2}, {"--top"});
+  c.add("atlas/units-out-of-range", atlas({"--units", "60-70", "--png", "{dir}/a.png"}), {1},
+        {"out of range"});
+  c.add("atlas/unknown-layer",
+        {"atlas", "--db", db, "--model", "zf-small", "--layer", "relu3", "--png", "{dir}/a.png"},
+        {1}, {"relu3"});
+  c.add("atlas/other-model",
+        {"atlas", "--db", db, "--model", "alex-small", "--layer", "relu5", "--png", "{dir}/a.png"},
+        {1}, {"model"});
+  c.add("atlas/png-missing-folder", atlas({"--png", "{dir}/no/a.png"}), {1}, {"no/a.png"});
+  c.add("atlas/db-cut",
+        {"atlas", "--db", "{dir}/s.sqlite", "--model", "zf-small", "--layer", "relu5", "--png",
+         "{dir}/a.png"},
+        {1}, {"s.sqlite"}, copy(in / "cut.sqlite", "s.sqlite"));
+  c.add("atlas/image-changed", atlas({"--images", "{dir}/imgs", "--png", "{dir}/a.png"}), {1},
+        {"changed since the scan"}, [imgs](const fs::path& dir) {
+          fs::create_directories(dir / "imgs");
+          for (int i = 0; i < 3; ++i)
+            cv::imwrite((dir / "imgs" / ("i" + std::to_string(i) + ".png")).string(),
+                        cv::Mat(28, 28, CV_8UC1, cv::Scalar(40 * i)));
+        });
+  c.add("atlas/image-missing", atlas({"--images", "{dir}/imgs", "--png", "{dir}/a.png"}), {1},
+        {"imgs"}, [](const fs::path& dir) { fs::create_directories(dir / "imgs"); });
+}
+
 }  // namespace
 
 std::vector<CorpusCase> makeBadInputCorpus(const fs::path& inputs) {
@@ -775,6 +933,7 @@ std::vector<CorpusCase> makeBadInputCorpus(const fs::path& inputs) {
   outputCases(c);
   trainingCases(c);
   evolutionCases(c);
+  scanCases(c);
   return c.take();
 }
 
