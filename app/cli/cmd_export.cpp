@@ -7,6 +7,8 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
+#include "core/analysis/scan/atlas_export.h"
+#include "core/analysis/scan/scan.h"
 #include "core/error.h"
 #include "core/export/report.h"
 #include "core/image_input.h"
@@ -42,6 +44,9 @@ int runExport(const ArgList& argv) {
                                        {"mode"},
                                        {"projections"},
                                        {"predictions"},
+                                       {"db"},
+                                       {"atlas-units"},
+                                       {"scan-images"},
                                        {"time", false}}),
             "export");
   ExportOptions o;
@@ -59,6 +64,15 @@ int runExport(const ArgList& argv) {
   if (auto p = args.value("preprocess")) o.preprocess = parsePreprocess(*p);
   Tensor input = openInput(args, *def);
   auto net = compileModel(args, def);
+  if (auto db = args.value("db")) {
+    AtlasExportOptions ao;
+    ao.units = args.intValue("atlas-units", 16, 1, 4096);
+    ao.mode = o.mode;
+    if (auto i = args.value("scan-images")) ao.imageRoot = *i;
+    o.sections.push_back(atlasExportSection(
+        net, *db, modelIdentity(*def, args.required("model"), args.value("weights").value_or("")),
+        ao));
+  }
   auto t1 = std::chrono::steady_clock::now();
   LayerProgress progress(*def);
   ExportResult r = exportReport(net, input, cv::Mat(), o, &progress);

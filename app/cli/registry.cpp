@@ -36,7 +36,8 @@ const std::vector<Command>& commands() {
        runOcclusion},
       {"export",
        "--model M --image I --out DIR [--force] [--top K] [--mode deconvnet|guided|saliency] "
-       "[--projections features|all|none] [--predictions K] [--time]",
+       "[--projections features|all|none] [--predictions K] [--db SCAN_DB [--atlas-units N] "
+       "[--scan-images DIR]] [--time]",
        runExport},
       {"bench",
        "--model M [--batch N] [--iters K] [--warmup W] [--all-layers] [--deconv LAYER [--top K] "

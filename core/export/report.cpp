@@ -199,6 +199,9 @@ ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& 
     throw Error("export of model '" + def.name + "': input has shape " + input.shape().str() +
                 ", expected 1 x " + def.input.shape.str());
 
+  for (const ExportSection& sec : o.sections)
+    if (sec.check) sec.check();
+
   // Refuses an existing folder before any work, unless --force and it is an earlier report.
   StagingDir stage(o.outDir, o.force ? ReplaceCheck(requireReplaceableReport) : ReplaceCheck());
   reportProgress(progress, 0, layerCount);
@@ -386,6 +389,18 @@ ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& 
     reportProgress(progress, int64_t(i) + 1, layerCount);
   }
 
+  // Extra sections.
+  for (const ExportSection& sec : o.sections) {
+    ReportSection rs{sec.id, sec.title, sec.text, {}};
+    if (sec.make)
+      for (ExportPicture& p : sec.make(&cancel)) {
+        fs::create_directories((root / p.file.path).parent_path());
+        rs.files.push_back(addPng(std::move(p.file), p.image, p.text));
+      }
+    page.sections.push_back(std::move(rs));
+    if (progress && progress->cancelled()) throw Cancelled();
+  }
+
   // The page and the manifest.
   page.model = def.name;
   page.description = modelDescription(def);
@@ -417,6 +432,8 @@ ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& 
   m["projection_mode"] = projectionModeName(o.mode);
   m["projection_layers"] = exportProjectionsName(o.projections);
   m["top"] = o.top;
+  for (const ExportSection& sec : o.sections)
+    if (!sec.key.empty()) m[sec.key] = sec.value;
   Json files = Json::array();
   for (const ExportedFile& f : page.files) {
     Json e;

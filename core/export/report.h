@@ -10,6 +10,8 @@
 //   layers/NNN-name.activations.png / .activations.npy    every layer's output
 //   layers/NNN-name.filters.png / .weights.npy            Conv layers
 //   layers/NNN-name.projections.png                       top-K channel projections
+//   extra sections (ExportOptions::sections), e.g. the unit atlas of a scan database
+//   (core/analysis/scan/atlas_export.h): atlas/NNN-name.atlas.png
 //
 // Projections (ExportProjections::Features, the default) are made at every convolution's
 // rectified output (the ReLU right after a Conv, or the Conv itself when no ReLU follows), the
@@ -20,6 +22,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +32,7 @@
 #include "core/engine.h"
 #include "core/progress.h"
 #include "core/projector.h"
+#include "core/render/png.h"
 
 namespace zfvis {
 
@@ -44,6 +48,22 @@ const char* exportProjectionsName(ExportProjections p);
 /// Parses "none", "features" / "conv", "all"; throws UsageError otherwise.
 ExportProjections parseExportProjections(const std::string& name);
 
+struct ExportedFile;
+struct ExportPicture;
+
+/// A section after the layers, made by a higher layer of the code (the unit atlas of a scan
+/// database: core/analysis/scan/atlas_export.h).
+struct ExportSection {
+  std::string id;          // HTML anchor
+  std::string title;       // heading
+  std::string text;        // one paragraph under it
+  std::string key, value;  // recorded in manifest.json ("" : nothing)
+  /// Validates the section's inputs before any work; throws Error. May be empty.
+  std::function<void()> check;
+  /// Makes the pictures; throws Cancelled when `cancel` asks.
+  std::function<std::vector<ExportPicture>(ProgressSink* cancel)> make;
+};
+
 struct ExportOptions {
   std::filesystem::path outDir;  // the report folder
   bool force = false;            // replace an existing earlier report (empty, or only the files its
@@ -54,6 +74,7 @@ struct ExportOptions {
   int predictions = 10;                                         // classes listed
   std::string imageName;                      // what the input was made from (shown and recorded)
   Preprocess preprocess = Preprocess::Caffe;  // how the input was made (colour order of pictures)
+  std::vector<ExportSection> sections;        // extra sections after the layers
 };
 
 /// One file of the report.
@@ -61,13 +82,20 @@ struct ExportedFile {
   std::string path;           // relative to the report folder, '/'-separated
   std::string kind;           // activations, activations-data, filters, weights, projections,
                               // input, input-data, predictions, predictions-text, summary,
-                              // index, manifest
+                              // index, manifest, atlas
   std::string layer;          // layer name ("" for model-wide files)
   int layerIndex = -1;        // index as listed by `layers` (-1 for model-wide files)
   Shape shape;                // shape of the data shown
   std::string mode;           // projection mode ("" otherwise)
   std::string normalization;  // how values become intensities ("" for data files)
   std::string description;    // what it shows, one line
+};
+
+/// A picture of an extra section: written as PNG at file.path with `text` besides the usual chunks.
+struct ExportPicture {
+  ExportedFile file;
+  cv::Mat image;
+  PngText text;
 };
 
 struct ExportResult {
@@ -81,7 +109,7 @@ struct ExportResult {
 /// it is made from the tensor. Reports progress per layer (done of layer count) and throws
 /// Cancelled when the sink asks; on any error or cancel no folder is left behind. Throws Error
 /// when the folder exists and force is off, or when force is on but the folder is not an earlier
-/// zfvis report (user files are never deleted).
+/// zfvis report (user files are never deleted). Every section's check runs before any work.
 ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& input,
                           const cv::Mat& inputView, const ExportOptions& options,
                           ProgressSink* progress = nullptr);

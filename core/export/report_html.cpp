@@ -113,6 +113,8 @@ std::string reportHtml(const ReportPage& page) {
   for (const ReportLayer& l : page.layers)
     h += "<a href=\"#" + anchor(l.index) + "\">" + std::to_string(l.index) + " " +
          htmlEscape(l.name) + "</a>";
+  for (const ReportSection& x : page.sections)
+    h += "<a href=\"#" + htmlEscape(x.id) + "\">" + htmlEscape(x.title) + "</a>";
   h += "</nav>\n</header>\n<main>\n";
 
   // Input and predictions.
@@ -174,6 +176,12 @@ std::string reportHtml(const ReportPage& page) {
            htmlEscape(weights->shape.str()) + ")</a></p>\n";
     for (const std::string& n : l.notes) h += "<p class=\"note\">" + htmlEscape(n) + "</p>\n";
     h += "</section>\n";
+  }
+  for (const ReportSection& x : page.sections) {
+    h += "<section id=\"" + htmlEscape(x.id) + "\"><h2>" + htmlEscape(x.title) +
+         "</h2>\n<p class=\"meta\">" + htmlEscape(x.text) + "</p>\n<div class=\"figs\">\n";
+    for (size_t i : x.files) h += figure(page.files[i], nullptr);
+    h += "</div>\n</section>\n";
   }
   h += "</main>\n<footer><p>Written by zfvis " ZFVIS_VERSION
        ". Every file is listed with what it shows in <a href=\"manifest.json\">manifest.json</a>; "

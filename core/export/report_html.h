@@ -30,6 +30,12 @@ struct ReportLayer {
   std::vector<std::string> notes;  // what was left out for this layer and why
 };
 
+/// An extra section after the layers.
+struct ReportSection {
+  std::string id, title, text;
+  std::vector<size_t> files;  // pictures (indices into ReportPage::files)
+};
+
 /// Everything the page shows.
 struct ReportPage {
   std::string model;        // model name
@@ -46,6 +52,7 @@ struct ReportPage {
   std::vector<std::string> notes;             // model notes and export notes
   std::vector<ExportedFile> files;            // every file (model-wide ones first)
   std::vector<ReportLayer> layers;            // in network order
+  std::vector<ReportSection> sections;        // after the layers
 };
 
 /// The complete index.html.

@@ -919,6 +919,19 @@ void scanCases(Corpus& c) {
         });
   c.add("atlas/image-missing", atlas({"--images", "{dir}/imgs", "--png", "{dir}/a.png"}), {1},
         {"imgs"}, [](const fs::path& dir) { fs::create_directories(dir / "imgs"); });
+
+  // export --db: the atlas section needs a finished scan of the same model; refused before any
+  // folder is made.
+  const std::string image = (in / "imgs" / "i0.png").string();
+  auto exportDb = [image](const std::string& model, const std::string& dbPath) {
+    return Args{"export",  "--model", model,  "--image",   image, "--projections", "none", "--out",
+                "{dir}/r", "--db",    dbPath, "--threads", "1"};
+  };
+  c.add("export/db-missing", exportDb("zf-small", "{dir}/none.sqlite"), {1}, {"none.sqlite"});
+  c.add("export/db-not-a-db", exportDb("zf-small", (in / "text.sqlite").string()), {1},
+        {"text.sqlite"});
+  c.add("export/db-of-another-model", exportDb("alex-small", db), {1},
+        {"is a scan of model", "not of"});
 }
 
 }  // namespace

@@ -13,12 +13,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include <opencv2/imgcodecs.hpp>
+
+#include "core/analysis/image_list.h"
+#include "core/analysis/scan/atlas.h"
+#include "core/analysis/scan/atlas_export.h"
+#include "core/analysis/scan/scan.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/export/report.h"
 #include "core/export/staging_dir.h"
 #include "core/net_builder.h"
 #include "core/npy.h"
+#include "core/render/atlas_sheet.h"
 #include "core/render/png.h"
 #include "tests/reference/cli_runner.h"
 
@@ -323,6 +330,74 @@ TEST_F(Export, ACancelledExportLeavesNoFolderAndNoTemporaryFolder) {
   EXPECT_THROW(exportReport(net, pseudoInput(), cv::Mat(), o, &sink), Cancelled);
   EXPECT_EQ(readFile(m_dir / "report" / "manifest.json"), manifest);
   EXPECT_TRUE(leftovers(m_dir / "report").empty());
+}
+
+// export --db: an atlas section with one picture per scanned layer, equal to the core atlas
+// rendering; a scan of another model is refused before any folder is made.
+TEST_F(Export, AScanDatabaseAddsTheAtlasOfEveryScannedLayer) {
+  auto net = smallNet();
+  const fs::path imgs = m_dir / "imgs";
+  fs::create_directories(imgs);
+  cv::RNG rng(7);
+  for (int i = 0; i < 5; ++i) {
+    cv::Mat m(67, 67, CV_8UC3);
+    rng.fill(m, cv::RNG::UNIFORM, 0, 256);
+    cv::imwrite((imgs / ("im" + std::to_string(i) + ".png")).string(), m);
+  }
+  ScanOptions so;
+  so.model = "built-in:small/alex";
+  so.layers = {"relu1", "relu2"};
+  so.topK = 3;
+  so.batch = 2;
+  so.imageRoot = imgs;
+  const fs::path db = m_dir / "scan.sqlite";
+  runScan(net, listImages(imgs), db, so);
+
+  ExportOptions o = options();
+  o.projections = ExportProjections::None;
+  AtlasExportOptions ao4;
+  ao4.units = 4;
+  o.sections = {atlasExportSection(net, db, so.model, ao4)};
+  const ExportResult r = exportReport(net, pseudoInput(), cv::Mat(), o);
+  const ScanReader scan(db);
+  std::vector<std::string> atlasFiles;
+  for (const ExportedFile& f : r.files)
+    if (f.kind == "atlas") {
+      atlasFiles.push_back(f.path);
+      AtlasOptions ao;
+      ao.lo = 0;
+      ao.hi = 3;
+      const cv::Mat want = renderAtlasSheet(computeAtlas(scan, net, so.model, f.layer, ao));
+      const cv::Mat got = cv::imread((r.dir / f.path).string(), cv::IMREAD_UNCHANGED);
+      ASSERT_EQ(got.size(), want.size()) << f.path;
+      ASSERT_EQ(got.type(), want.type()) << f.path;
+      EXPECT_EQ(cv::norm(got, want, cv::NORM_INF), 0.0) << f.path;
+    }
+  EXPECT_EQ(atlasFiles,
+            (std::vector<std::string>{"atlas/001-relu1.atlas.png", "atlas/005-relu2.atlas.png"}));
+  const std::string html = readFile(r.dir / "index.html");
+  EXPECT_NE(html.find("id=\"atlas\""), std::string::npos);
+  for (const std::string& f : atlasFiles) EXPECT_NE(html.find(f), std::string::npos) << f;
+  const auto manifest = nlohmann::json::parse(readFile(r.dir / "manifest.json"));
+  EXPECT_EQ(manifest.at("scan_db"), "scan.sqlite");
+  EXPECT_EQ(filesUnder(r.dir).count("atlas/001-relu1.atlas.png"), 1u);
+
+  // Another model's scan: refused, nothing written.
+  o.outDir = m_dir / "other";
+  o.sections = {atlasExportSection(net, db, "built-in:zf-small", ao4)};
+  try {
+    exportReport(net, pseudoInput(), cv::Mat(), o);
+    ADD_FAILURE() << "another model's scan was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a scan of model built-in:small/alex"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(m_dir / "other"));
+  EXPECT_TRUE(leftovers(m_dir / "other").empty());
+  o.sections = {atlasExportSection(net, m_dir / "missing.sqlite", so.model, ao4)};
+  EXPECT_THROW(exportReport(net, pseudoInput(), cv::Mat(), o), Error);
+  EXPECT_FALSE(fs::exists(m_dir / "other"));
 }
 
 TEST_F(Export, ReportsProgressOncePerLayer) {
