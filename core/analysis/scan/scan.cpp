@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <set>
 
 #include "core/analysis/scan/sqlite_db.h"
@@ -80,6 +81,15 @@ struct ImageRow {
   int64_t index = 0;
   std::string path, sha256, error;
   int width = 0, height = 0;
+};
+
+// One batch read and decoded: the images of positions [from, end) of the shard by slot.
+struct DecodedBatch {
+  int64_t end = 0;
+  std::vector<int64_t> slotImage;  // image in each slot (-1: none or unreadable)
+  std::vector<ImageRow> rows;      // in scan order
+  std::vector<Tensor> inputs;      // by slot (empty: none)
+  bool any = false;                // some slot holds an image
 };
 
 // Reads one image as the network sees it; on failure fills row.error and returns an empty tensor.
@@ -258,40 +268,57 @@ ScanSummary runScan(std::shared_ptr<const CompiledNet> net, const std::vector<Im
   std::vector<char> changed(top.size());
 
   reportProgress(progress, done, count);
-  while (done < count) {
+  // Decoding overlaps inference: while a batch runs, the next one is read and decoded on another
+  // thread (a queue of one decoded batch). Reading is the same code on the same images in the
+  // same order, so the rows are exactly those of a serial scan.
+  auto prepare = [&](int64_t from) {
+    DecodedBatch b;
+    b.slotImage.assign(size_t(batch), -1);
+    b.inputs.resize(size_t(batch));
     // Image g always runs in slot g % batch of a full-size batch (zeros in the unused slots):
     // oneDNN's inner products give a row's values with last bits that depend on its row (up to
     // 2 ulp on zf-small's fc6; convolutions do not) and its kernels depend on the batch size,
     // but a row never depends on the other rows. So a value is the same whichever run, resumed
     // or not, shard or not, computes it. A batch takes the shard's next images until a slot
     // repeats: all `batch` of them when gcd(shards, batch) = 1, else batch / gcd.
-    std::vector<int64_t> slotImage(size_t(batch), -1);
-    int64_t end = done;
-    while (end < count) {
-      const int64_t g = o.shard + end * o.shards;
-      if (slotImage[size_t(g % batch)] >= 0) break;
-      slotImage[size_t(g % batch)] = g;
-      ++end;
+    b.end = from;
+    while (b.end < count) {
+      const int64_t g = o.shard + b.end * o.shards;
+      if (b.slotImage[size_t(g % batch)] >= 0) break;
+      b.slotImage[size_t(g % batch)] = g;
+      ++b.end;
     }
-    std::vector<ImageRow> rows;
-    std::vector<Tensor> inputs(static_cast<size_t>(batch));
-    bool any = false;
-    for (int64_t p = done; p < end; ++p) {
+    for (int64_t p = from; p < b.end; ++p) {
       const int64_t g = o.shard + p * o.shards;
       ImageRow row;
       row.index = g;
       row.path = images[size_t(g)].name;
       Tensor t = readImage(images[size_t(g)], spec, o.read, row);
       if (row.error.empty()) {
-        inputs[size_t(g % batch)] = std::move(t);
-        any = true;
+        b.inputs[size_t(g % batch)] = std::move(t);
+        b.any = true;
       } else {
-        slotImage[size_t(g % batch)] = -1;
+        b.slotImage[size_t(g % batch)] = -1;
+      }
+      b.rows.push_back(std::move(row));
+    }
+    return b;
+  };
+  std::future<DecodedBatch> ahead;
+  if (done < count) ahead = std::async(std::launch::async, prepare, done);
+  while (done < count) {
+    DecodedBatch b = ahead.get();
+    const int64_t end = b.end;
+    if (end < count) ahead = std::async(std::launch::async, prepare, end);
+    std::vector<int64_t>& slotImage = b.slotImage;
+    std::vector<ImageRow>& rows = b.rows;
+    std::vector<Tensor>& inputs = b.inputs;
+    const bool any = b.any;
+    for (const ImageRow& row : rows)
+      if (!row.error.empty()) {
         ++summary.skipped;
         if (o.warn) o.warn("skipping " + row.path + ": " + row.error);
       }
-      rows.push_back(std::move(row));
-    }
     std::fill(changed.begin(), changed.end(), 0);
     if (any) {
       for (Tensor& t : inputs)

@@ -5,8 +5,8 @@
 //
 // Results live in a SQLite file committed once per batch, so a scan killed at any point continues
 // where the last commit left it, and ends with the rows an uninterrupted scan writes. Shards
-// (every N-th image) merge into the rows of a single scan. Memory holds K entries per unit and one
-// batch of images, whatever the collection's size.
+// (every N-th image) merge into the rows of a single scan. Memory holds K entries per unit and two
+// batches of images (the next one is decoded while one runs), whatever the collection's size.
 //
 // Tables (schema version 1):
 //   meta(key, value)              the parameters (model, preprocess, layers, top_k, batch, shard,
