@@ -5,7 +5,8 @@
 //   bench_scan run DIR [IMAGES] [ROUNDS] [BATCH] [THREADS]
 //                                  caffe-alexnet (built-in) with its default scan layers
 //                                  (relu1..relu5): decode-and-preprocess only, forward only (inputs
-//                                  decoded beforehand) and the scan itself, interleaved per round;
+//                                  decoded beforehand; also keeping the scanned layers' outputs,
+//                                  as the scan does) and the scan itself, interleaved per round;
 //                                  prints each round and the medians, the load average and the ISA
 #include <algorithm>
 #include <chrono>
@@ -118,12 +119,16 @@ int run(const fs::path& dir, int count, int rounds, int batch, int threads) {
   RunOptions ro;
   ro.keepAll = false;
   session.run(batches[0], ro);  // plan built outside the timed runs
+  Session keeping(net);         // as the scan runs it: the scanned layers kept
+  RunOptions rk = ro;
+  rk.keep = defaultScanLayers(*def);
+  keeping.run(batches[0], rk);
 
-  std::vector<double> tDecode, tForward, tScan;
+  std::vector<double> tDecode, tForward, tKeep, tScan;
   const fs::path db = fs::temp_directory_path() / "zfvis-bench-scan.sqlite";
   for (int r = 0; r < rounds; ++r) {
-    for (int k = 0; k < 3; ++k) {  // the order rotates each round
-      const int what = (k + r) % 3;
+    for (int k = 0; k < 4; ++k) {  // the order rotates each round
+      const int what = (k + r) % 4;
       auto t0 = std::chrono::steady_clock::now();
       if (what == 0) {
         (void)decodeAll();
@@ -131,6 +136,9 @@ int run(const fs::path& dir, int count, int rounds, int batch, int threads) {
       } else if (what == 1) {
         for (const Tensor& b : batches) (void)session.run(b, ro);
         tForward.push_back(seconds(t0));
+      } else if (what == 2) {
+        for (const Tensor& b : batches) (void)keeping.run(b, rk);
+        tKeep.push_back(seconds(t0));
       } else {
         fs::remove(db);
         ScanOptions so;
@@ -142,11 +150,15 @@ int run(const fs::path& dir, int count, int rounds, int batch, int threads) {
         tScan.push_back(seconds(t0));
       }
     }
-    std::printf("round %d: decode %.2f s, forward %.2f s, scan %.2f s (load %s)\n", r + 1,
-                tDecode.back(), tForward.back(), tScan.back(), loadAverage().c_str());
+    std::printf(
+        "round %d: decode %.2f s, forward %.2f s, forward keeping the scan layers %.2f s, "
+        "scan %.2f s (load %s)\n",
+        r + 1, tDecode.back(), tForward.back(), tKeep.back(), tScan.back(), loadAverage().c_str());
+    std::fflush(stdout);
   }
   fs::remove(db);
-  const double d = median(tDecode), f = median(tForward), s = median(tScan);
+  const double d = median(tDecode), f = median(tForward), s = median(tScan), fk = median(tKeep);
+  std::printf("forward keeping the scan layers: %.2f s (%.1f images/s)\n", fk, n / fk);
   std::printf(
       "medians: decode %.2f s (%.1f images/s), forward %.2f s (%.1f images/s), scan %.2f s "
       "(%.1f images/s)\n",
