@@ -38,6 +38,7 @@
 #include "ui/controller.h"
 #include "ui/convert.h"
 #include "ui/error_reporter.h"
+#include "ui/file_dialogs.h"
 #include "ui/input_panel.h"
 #include "ui/jobs.h"
 #include "ui/layer_table_model.h"
@@ -537,17 +538,7 @@ void MainWindow::exportViewDialog() {
     return;
   }
   const QString stem = v->exportView()->stem;
-  auto* dialog = new QFileDialog(this, tr("Export View"),
-                                 QDir(Settings::lastFolder("export")).filePath(stem + ".png"),
-                                 tr("PNG image (*.png)"));
-  dialog->setAttribute(Qt::WA_DeleteOnClose);
-  dialog->setAcceptMode(QFileDialog::AcceptSave);
-  dialog->setDefaultSuffix("png");
-  connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& file) {
-    Settings::setLastFolder("export", file);
-    exportViewTo(file);
-  });
-  dialog->open();
+  askPngPath(this, tr("Export View"), stem, [this](const QString& file) { exportViewTo(file); });
 }
 
 void MainWindow::exportViewTo(const QString& pngPath) {

@@ -20,6 +20,7 @@
 #include "core/render/evolution_sheet.h"
 #include "core/render/png.h"
 #include "ui/convert.h"
+#include "ui/file_dialogs.h"
 #include "ui/image_view.h"
 #include "ui/settings.h"
 #include "ui/views/curves_widget.h"
@@ -504,17 +505,8 @@ void EvolutionView::exportDialog() {
   if (!m_run) return;
   const QString stem =
       QStringLiteral("evolution-%1").arg(QString::fromStdString(m_run->first->name));
-  auto* dialog = new QFileDialog(this, tr("Export the Evolution Sheet"),
-                                 Settings::lastFolder("export") + "/" + stem + ".png",
-                                 tr("PNG image (*.png)"));
-  dialog->setAttribute(Qt::WA_DeleteOnClose);
-  dialog->setAcceptMode(QFileDialog::AcceptSave);
-  dialog->setDefaultSuffix("png");
-  connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& file) {
-    Settings::setLastFolder("export", file);
-    exportSheetTo(file);
-  });
-  dialog->open();
+  askPngPath(this, tr("Export the Evolution Sheet"), stem,
+             [this](const QString& file) { exportSheetTo(file); });
 }
 
 void EvolutionView::exportSheetTo(const QString& pngPath) {

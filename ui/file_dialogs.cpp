@@ -1,0 +1,26 @@
+#include "ui/file_dialogs.h"
+
+#include <QDir>
+#include <QFileDialog>
+
+#include "ui/settings.h"
+
+namespace zfvis::ui {
+
+void askPngPath(QWidget* parent, const QString& title, const QString& stem,
+                std::function<void(const QString&)> onChosen) {
+  auto* dialog =
+      new QFileDialog(parent, title, QDir(Settings::lastFolder("export")).filePath(stem + ".png"),
+                      QObject::tr("PNG image (*.png)"));
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->setAcceptMode(QFileDialog::AcceptSave);
+  dialog->setDefaultSuffix("png");
+  QObject::connect(dialog, &QFileDialog::fileSelected, parent,
+                   [onChosen = std::move(onChosen)](const QString& file) {
+                     Settings::setLastFolder("export", file);
+                     onChosen(file);
+                   });
+  dialog->open();
+}
+
+}  // namespace zfvis::ui
