@@ -23,4 +23,18 @@ void askPngPath(QWidget* parent, const QString& title, const QString& stem,
   dialog->open();
 }
 
+void askFolder(QWidget* parent, const QString& title, const QString& kind,
+               std::function<void(const QString&)> onChosen) {
+  auto* dialog = new QFileDialog(parent, title, Settings::lastFolder(kind));
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->setFileMode(QFileDialog::Directory);
+  dialog->setOption(QFileDialog::ShowDirsOnly);
+  QObject::connect(dialog, &QFileDialog::fileSelected, parent,
+                   [kind, onChosen = std::move(onChosen)](const QString& dir) {
+                     Settings::setLastFolder(kind, dir);
+                     onChosen(dir);
+                   });
+  dialog->open();
+}
+
 }  // namespace zfvis::ui

@@ -15,4 +15,10 @@ namespace zfvis::ui {
 void askPngPath(QWidget* parent, const QString& title, const QString& stem,
                 std::function<void(const QString&)> onChosen);
 
+/// Opens a non-blocking folder chooser titled `title`, starting in the last folder of `kind`
+/// (Settings::lastFolder); when the user picks one, remembers it under `kind` and calls
+/// `onChosen` with it (on the GUI thread).
+void askFolder(QWidget* parent, const QString& title, const QString& kind,
+               std::function<void(const QString&)> onChosen);
+
 }  // namespace zfvis::ui

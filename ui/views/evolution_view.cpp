@@ -471,26 +471,12 @@ void EvolutionView::showUnit() {
 }
 
 void EvolutionView::chooseRunFolder() {
-  auto* dialog =
-      new QFileDialog(this, tr("Choose a Training Run Folder"), Settings::lastFolder("run"));
-  dialog->setAttribute(Qt::WA_DeleteOnClose);
-  dialog->setFileMode(QFileDialog::Directory);
-  dialog->setOption(QFileDialog::ShowDirsOnly);
-  connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& dir) {
-    Settings::setLastFolder("run", dir);
-    setSource(dir);
-  });
-  dialog->open();
+  askFolder(this, tr("Choose a Training Run Folder"), "run",
+            [this](const QString& dir) { setSource(dir); });
 }
 
 void EvolutionView::chooseImageFolder() {
-  auto* dialog =
-      new QFileDialog(this, tr("Choose a Folder of Images"), Settings::lastFolder("image"));
-  dialog->setAttribute(Qt::WA_DeleteOnClose);
-  dialog->setFileMode(QFileDialog::Directory);
-  dialog->setOption(QFileDialog::ShowDirsOnly);
-  connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& dir) {
-    Settings::setLastFolder("image", dir);
+  askFolder(this, tr("Choose a Folder of Images"), "image", [this](const QString& dir) {
     int i = m_images->findData(dir);
     if (i < 0) {
       m_images->addItem(QFileInfo(dir).fileName(), dir);
@@ -498,7 +484,6 @@ void EvolutionView::chooseImageFolder() {
     }
     m_images->setCurrentIndex(i);
   });
-  dialog->open();
 }
 
 void EvolutionView::exportDialog() {

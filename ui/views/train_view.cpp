@@ -26,6 +26,7 @@
 #include "core/compare/filter_bank.h"
 #include "core/render/filter_grid.h"
 #include "ui/convert.h"
+#include "ui/file_dialogs.h"
 #include "ui/image_view.h"
 #include "ui/settings.h"
 #include "ui/views/curves_widget.h"
@@ -485,16 +486,8 @@ void TrainView::openSelected() {
 }
 
 void TrainView::browseData() {
-  auto* dialog =
-      new QFileDialog(this, tr("Choose the Dataset Folder"), Settings::lastFolder("dataset"));
-  dialog->setAttribute(Qt::WA_DeleteOnClose);
-  dialog->setFileMode(QFileDialog::Directory);
-  dialog->setOption(QFileDialog::ShowDirsOnly);
-  connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& dir) {
-    Settings::setLastFolder("dataset", dir);
-    m_dataDir->setText(dir);
-  });
-  dialog->open();
+  askFolder(this, tr("Choose the Dataset Folder"), "dataset",
+            [this](const QString& dir) { m_dataDir->setText(dir); });
 }
 
 void TrainView::browseOutput() {
