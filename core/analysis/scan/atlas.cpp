@@ -65,14 +65,21 @@ Atlas computeAtlas(const ScanReader& scan, std::shared_ptr<const CompiledNet> ne
     auto acts = session.run(input, lean);
     Projector projector(acts);
     const cv::Mat view = tensorToImage(acts->input(), def.input.preprocess);
+    // Every unit that picked this image, in one batched backward pass.
+    std::vector<ProjectionRequest> requests;
     for (const auto& [ui, ci] : refs) {
-      AtlasCell& cell = a.units[ui].cells[ci];
+      const AtlasCell& cell = a.units[ui].cells[ci];
       ProjectionRequest r;
       r.layer = a.layer;
       r.channel = a.units[ui].unit;
       if (spatial) r.position = cv::Point(cell.entry.x, cell.entry.y);
       r.mode = o.mode;
-      cell.projection = projector.project(r);
+      requests.push_back(r);
+    }
+    std::vector<Projection> projections = projector.projectBatch(requests);
+    for (size_t k = 0; k < refs.size(); ++k) {
+      AtlasCell& cell = a.units[refs[k].first].cells[refs[k].second];
+      cell.projection = std::move(projections[k]);
       cell.input = view;
     }
     reportProgress(progress, ++done, int64_t(byImage.size()));
