@@ -6,7 +6,7 @@ namespace zfvis::ui {
 
 const QStringList& viewNames() {
   static const QStringList names = {"activations", "filters", "projection", "compare",
-                                    "occlusion",   "train",   "evolution"};
+                                    "occlusion",   "train",   "evolution",  "units"};
   return names;
 }
 
@@ -25,7 +25,9 @@ bool parseLaunchOptions(const QStringList& arguments, LaunchOptions& out, QStrin
   QCommandLineOption shot("screenshot",
                           "Render the window once everything is computed, save it as PNG, exit.",
                           "OUT.png");
-  p.addOptions({model, weights, image, layer, view, shot});
+  QCommandLineOption scanDb("scan-db", "Scan database (zfvis-cli scan) the Units view opens.",
+                            "FILE");
+  p.addOptions({model, weights, image, layer, view, scanDb, shot});
   if (!p.parse(arguments)) {
     error = p.errorText();
     return false;
@@ -57,6 +59,7 @@ bool parseLaunchOptions(const QStringList& arguments, LaunchOptions& out, QStrin
       return false;
     }
   }
+  out.scanDb = p.value(scanDb);
   out.screenshot = p.value(shot);
   return true;
 }

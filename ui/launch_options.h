@@ -1,6 +1,6 @@
 // The GUI's command line: zfvis [--model M] [--weights W] [--image I] [--layer L]
-// [--view activations|filters|projection|compare|occlusion|train|evolution]
-// [--screenshot OUT.png].
+// [--view activations|filters|projection|compare|occlusion|train|evolution|units]
+// [--scan-db FILE] [--screenshot OUT.png].
 #pragma once
 
 #include <QString>
@@ -14,6 +14,7 @@ struct LaunchOptions {
   QString image;                                    // image file; empty: the chelsea sample
   QString layer;                                    // layer name or index; empty: default
   QString view = QStringLiteral("activations");     // the tab shown first
+  QString scanDb;                                   // scan database the units view opens
   QString screenshot;                               // save a grab of the window here and exit
   bool modelGiven = false;                          // --model was on the command line
   bool imageGiven = false;                          // --image was on the command line

@@ -630,5 +630,65 @@ TEST(Atlas, CellsAreTheSingleProjectionsOfEachUnitsTopImages) {
   fs::remove_all(d);
 }
 
+// The patch mosaic (no forward runs) holds the same patches and receptive fields as the full
+// atlas, for every unit of a layer; its sheet has only patch cells, each found by hitTest.
+TEST(Atlas, PatchesAloneEqualTheFullAtlasPatches) {
+  const fs::path d = fashionImages("patches", 30);
+  const NetworkDef def = loadModel("zf-small");
+  auto net = compileDef(def);
+  ScanOptions o;
+  o.model = "test";
+  o.layers = {"relu2", "relu5"};
+  o.imageRoot = d;
+  runScan(net, listImages(d), d / "scan.sqlite", o);
+  const ScanReader scan(d / "scan.sqlite");
+  for (const char* layer : {"relu2", "relu5"}) {
+    AtlasOptions ao;
+    ao.hi = scan.layer(layer).channels - 1;
+    const Atlas full = computeAtlas(scan, net, "test", layer, ao);
+    const Atlas patches = computeAtlasPatches(scan, def, "test", layer, ao);
+    ASSERT_EQ(patches.units.size(), size_t(scan.layer(layer).channels));
+    ASSERT_EQ(patches.units.size(), full.units.size());
+    for (size_t u = 0; u < full.units.size(); ++u) {
+      ASSERT_EQ(patches.units[u].cells.size(), full.units[u].cells.size());
+      for (size_t k = 0; k < full.units[u].cells.size(); ++k) {
+        const AtlasCell &want = full.units[u].cells[k], &got = patches.units[u].cells[k];
+        EXPECT_EQ(got.entry.image, want.entry.image);
+        EXPECT_EQ(got.projection.field, want.projection.field) << layer << " " << u << " " << k;
+        EXPECT_EQ(got.projection.position, want.projection.position);
+        EXPECT_TRUE(got.projection.image.empty());
+        EXPECT_EQ(cv::norm(renderAtlasCell(got, patches.preprocess, 2, true),
+                           renderAtlasCell(want, full.preprocess, 2, true), cv::NORM_INF),
+                  0.0);
+      }
+    }
+    AtlasSheetOptions so;
+    so.projections = false;
+    so.minCellSize = 16;
+    const AtlasLayout layout = atlasLayout(patches, so);
+    const cv::Mat sheet = renderAtlasSheet(patches, so);
+    EXPECT_EQ(sheet.size(), layout.size);
+    for (size_t u = 0; u < patches.units.size(); ++u)
+      for (size_t k = 0; k < layout.cells[u].size(); ++k) {
+        EXPECT_TRUE(layout.cells[u][k].first.empty());
+        const cv::Rect c = layout.cells[u][k].second;
+        const AtlasHit hit = layout.hitTest({c.x + c.width / 2, c.y + c.height / 2});
+        EXPECT_EQ(hit.unit, int(u));
+        EXPECT_EQ(hit.rank, int(k));
+        EXPECT_TRUE(hit.patch);
+        EXPECT_TRUE(layout.units[u].contains(c.tl()));
+      }
+    EXPECT_EQ(layout.hitTest({0, 0}).unit, -1);
+    // A cell cap shrinks the crops into smaller cells.
+    so.maxCellSize = 8;
+    const AtlasLayout small = atlasLayout(patches, so);
+    EXPECT_EQ(small.cell, 8);
+    EXPECT_EQ(renderAtlasSheet(patches, so).size(), small.size);
+  }
+  EXPECT_THROW(computeAtlasPatches(scan, def, "sha256:other", "relu2", {}), Error);
+  EXPECT_THROW(checkScanModel(scan, d / "scan.sqlite", "sha256:other"), Error);
+  fs::remove_all(d);
+}
+
 }  // namespace
 }  // namespace zfvis
