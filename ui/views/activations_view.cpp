@@ -12,6 +12,7 @@
 #include <QToolTip>
 #include <QVBoxLayout>
 
+#include "core/base/position_text.h"
 #include "core/error.h"
 #include "ui/convert.h"
 #include "ui/image_view.h"
@@ -78,6 +79,7 @@ ActivationsView::ActivationsView(AppState* state, JobTracker* jobs, QWidget* par
   actual->setToolTip(tr("One screen pixel per grid pixel (1)"));
   m_info = new QLabel(this);
   m_info->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  m_info->setWordWrap(true);  // never cut: long layer names and values wrap
   m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
   auto* bar = new QHBoxLayout;
@@ -257,13 +259,11 @@ QString ActivationsView::describePixel(QPoint pixel) const {
   const Tensor& t = p.activations->output(size_t(p.layer));
   const float here = t[int64_t(c) * h * w + int64_t(y) * w + x];
   const int am = p.argmax[size_t(c)];
-  return tr("channel %1\nmax %2 at (x %3, y %4)\nhere (x %5, y %6): %7")
+  return tr("channel %1\nmax %2 at %3\nhere %4: %5")
       .arg(c)
       .arg(double(maxValue), 0, 'g', 5)
-      .arg(am % w)
-      .arg(am / w)
-      .arg(x)
-      .arg(y)
+      .arg(QString::fromStdString(positionText(am / w, am % w)))
+      .arg(QString::fromStdString(positionText(y, x)))
       .arg(double(here), 0, 'g', 5);
 }
 
