@@ -97,6 +97,17 @@ double channelTotal(const Tensor& maps, int64_t channel) {
 
 }  // namespace
 
+OcclusionDefaults defaultOcclusionGeometry(int width, int height) {
+  OcclusionDefaults d;
+  if (width < 1 || height < 1) return d;
+  const auto scaled = [width](double atPaper) {
+    return std::max(1, int(std::lround(atPaper / 224.0 * double(width))));
+  };
+  d.patch = std::min(scaled(50), std::min(width, height));
+  d.stride = std::min(scaled(8), std::min(width, height));
+  return d;
+}
+
 int occlusionPlacements(int size, int patch, int stride) {
   if (patch < 1) throw Error("occlusion: patch must be at least 1, got " + std::to_string(patch));
   if (stride < 1)

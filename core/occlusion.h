@@ -56,6 +56,16 @@ struct OcclusionResult {
   bool incremental = false;         // true when the windowed (incremental) evaluation was used
 };
 
+/// Zeiler & Fergus' occlusion square and step in the proportions of their 224-pixel input
+/// (patch 50, stride 8), scaled to an input `width` pixels wide and `height` high:
+/// round(50 / 224 * width) and round(8 / 224 * width), at least 1, the patch at most the
+/// smaller side (32 x 32: 7 and 1; 227 x 227: 51 and 8).
+struct OcclusionDefaults {
+  int patch = 50;  // side of the square
+  int stride = 8;  // step between placements
+};
+OcclusionDefaults defaultOcclusionGeometry(int width, int height);
+
 /// Placements along one axis of `size` pixels: (size - patch) / stride + 1; throws Error when
 /// patch < 1, stride < 1 or patch > size.
 int occlusionPlacements(int size, int patch, int stride);

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/labels.h"
 #include "core/onnx/onnx_context.h"
 #include "core/onnx/onnx_graph.h"
 #include "core/onnx/onnx_ops.h"
@@ -166,9 +167,8 @@ void readMetadata(const onnx::ModelProto& model, const std::string& what, Networ
         throw Error(what + ": metadata " + p.key() + ": " + e.what());
       }
     } else if (p.key() == kOnnxLabelsKey) {
-      std::istringstream lines(p.value());
-      std::string line;
-      while (std::getline(lines, line)) def.classNames.push_back(line);
+      // One name per line (what zfvis writes) or a JSON list of strings.
+      def.classNames = parseClassNames(p.value(), what + ": metadata " + p.key());
     } else {
       def.metadata[p.key()] = p.value();
     }

@@ -19,6 +19,7 @@ computed independently of zfvis by PyTorch (the torch module itself, or torch.nn
 the same weights for the helper-built files), in float64.
 """
 
+import json
 import os
 
 import numpy as np
@@ -446,6 +447,23 @@ def make_matmul_add():
     report("matmul_add", y)
 
 
+LABELS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+def make_labelled():
+    """matmul_add.onnx with class names in metadata_props["zfvis.labels"]: one per line
+    (matmul_add_labels.onnx) and as a JSON list of upper-case names (matmul_add_labels_json.onnx).
+    The committed files are matmul_add.onnx with the metadata entry appended to the serialized
+    ModelProto, which is what onnx.save writes for this model."""
+    base = onnx.load(os.path.join(OUT, "matmul_add.onnx"))
+    for name, value in [("matmul_add_labels.onnx", "\n".join(LABELS) + "\n"),
+                        ("matmul_add_labels_json.onnx", json.dumps([n.upper() for n in LABELS]))]:
+        model = onnx.ModelProto()
+        model.CopyFrom(base)
+        helper.set_model_props(model, {"zfvis.labels": value})
+        save_model(model, name)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
@@ -478,6 +496,7 @@ def main():
 
     make_batchnorm(x)
     make_matmul_add()
+    make_labelled()
 
 
 if __name__ == "__main__":

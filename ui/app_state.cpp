@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/labels.h"
+
 namespace zfvis::ui {
 
 AppState::AppState(QObject* parent) : QObject(parent) {}
@@ -12,6 +14,9 @@ void AppState::setModel(std::shared_ptr<const CompiledNet> net, const QString& s
   m_net = std::move(net);
   m_modelSpec = spec;
   m_modelWeights = weights;
+  m_labelsFile.clear();
+  m_classNames = m_net ? resolveClassNames(classCount(), {}, m_net->def().classNames)
+                       : std::vector<std::string>{};
   ++m_generation;
   m_forward.reset();
   m_layer = -1;
@@ -28,9 +33,31 @@ void AppState::setModel(std::shared_ptr<const CompiledNet> net, const QString& s
       m_layer = defaultLayer();
   }
   emit modelChanged();
+  emit classNamesChanged();
   emit forwardChanged();
   emit layerChanged(m_layer);
   emit channelChanged(m_channel);
+}
+
+int AppState::classCount() const {
+  if (!m_net) return 0;
+  const auto shapes = m_net->def().outputShapes();
+  return shapes.empty() ? 0 : int(shapes.back().numel());
+}
+
+QString AppState::className(int index) const {
+  if (index >= 0 && index < int(m_classNames.size()))
+    return QString::fromStdString(m_classNames[size_t(index)]);
+  return tr("class %1").arg(index);
+}
+
+void AppState::setClassNames(std::vector<std::string> names, const QString& file) {
+  if (!m_net) return;
+  const int classes = classCount();
+  if (!names.empty() && int(names.size()) != classes) return;
+  m_labelsFile = names.empty() ? QString() : file;
+  m_classNames = resolveClassNames(classes, names, m_net->def().classNames);
+  emit classNamesChanged();
 }
 
 void AppState::setSource(InputSource source) {

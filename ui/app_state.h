@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <QObject>
@@ -73,6 +74,21 @@ class AppState : public QObject {
   void setModel(std::shared_ptr<const CompiledNet> net, const QString& spec, const QString& weights,
                 int preferredLayer = -1);
 
+  /// The names of the model's output classes, one per class (resolveClassNames: loaded labels,
+  /// else the model's own, else ImageNet's for 1000 classes, else "class K"); empty without a
+  /// model.
+  const std::vector<std::string>& classNames() const { return m_classNames; }
+  /// The name of class `index` ("class K" when out of range).
+  QString className(int index) const;
+  /// The file the class names were loaded from (empty: the model's own names).
+  const QString& labelsFile() const { return m_labelsFile; }
+  /// Number of output classes of the open model (0 without one).
+  int classCount() const;
+  /// Replaces the class names with `names` (one per class, from `file`); an empty list goes back
+  /// to the model's own. Ignored when the count does not match the model. Opening another model
+  /// drops them.
+  void setClassNames(std::vector<std::string> names, const QString& file);
+
   /// The input source.
   const InputSource& source() const { return m_source; }
   /// Replaces the input; clears the forward result.
@@ -130,6 +146,8 @@ class AppState : public QObject {
  signals:
   /// A model was opened (the layer list changes).
   void modelChanged();
+  /// The class names changed (Load Labels, or another model).
+  void classNamesChanged();
   /// The input source changed.
   void sourceChanged();
   /// The preset changed.
@@ -151,6 +169,8 @@ class AppState : public QObject {
 
   std::shared_ptr<const CompiledNet> m_net;
   QString m_modelSpec, m_modelWeights;
+  std::vector<std::string> m_classNames;  // resolved, one per class
+  QString m_labelsFile;
   InputSource m_source;
   std::optional<Preprocess> m_presetOverride;
   std::shared_ptr<const ForwardResult> m_forward;

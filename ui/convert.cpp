@@ -89,7 +89,7 @@ QString oneLine(const char* message) {
 }
 
 QString positionText(cv::Point position) {
-  return QStringLiteral("(y %1, x %2)").arg(position.y).arg(position.x);
+  return QString::fromStdString(zfvis::positionText(position.y, position.x));
 }
 
 }  // namespace zfvis::ui

@@ -9,6 +9,8 @@
 #include <QString>
 #include <opencv2/core.hpp>
 
+#include "core/base/position_text.h"
+
 namespace zfvis::ui {
 
 /// A deep copy of an 8-bit BGR, BGRA or gray cv::Mat as a 32-bit QImage (RGB32, ARGB32 for BGRA;
@@ -22,8 +24,10 @@ QString toQString(const std::string& s);
 std::string toStdString(const QString& s);
 /// A file name from the UI as a filesystem path (local 8-bit encoding).
 std::filesystem::path toPath(const QString& fileName);
-/// A position in a layer's output, y first as zfvis-cli prints it: "(y 5, x 3)".
+/// A position in a layer's output as core/base/position_text.h writes it: "(y 5, x 3)".
 QString positionText(cv::Point position);
+using zfvis::positionText;  // (y, x) as std::string
+using zfvis::regionText;
 /// The first line of an exception message, trimmed: what the error dialog shows.
 QString oneLine(const char* message);
 

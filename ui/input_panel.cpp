@@ -5,6 +5,7 @@
 #include <QLabel>
 #include <QVBoxLayout>
 
+#include "core/base/position_text.h"
 #include "core/tensor.h"
 #include "ui/app_state.h"
 #include "ui/controller.h"
@@ -131,11 +132,9 @@ void InputPanel::updateField() {
     m_view->setMarks({{QRectF(m_field), QColor(255, 80, 60)}});
   m_view->setToolTip(m_field.isEmpty()
                          ? QString()
-                         : tr("Receptive field of the selected unit: %1×%2 at (%3, %4)")
-                               .arg(m_field.width())
-                               .arg(m_field.height())
-                               .arg(m_field.x())
-                               .arg(m_field.y()));
+                         : tr("Receptive field of the selected unit: %1")
+                               .arg(QString::fromStdString(regionText(
+                                   m_field.y(), m_field.x(), m_field.height(), m_field.width()))));
 }
 
 }  // namespace zfvis::ui

@@ -47,10 +47,12 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
   if (role == Qt::ToolTipRole) {
     QStringList inputs;
     for (const auto& in : l.inputs) inputs << QString::fromStdString(in);
-    return tr("%1 (%2) <- %3")
+    // Everything the columns show, for a dock too narrow to show it all.
+    return tr("%1 (%2) <- %3\noutput %4 · %5 parameters")
         .arg(QString::fromStdString(l.name),
              QString::fromUtf8(onnxOpName(l.type).data(), qsizetype(onnxOpName(l.type).size())),
-             inputs.join(QStringLiteral(", ")));
+             inputs.join(QStringLiteral(", ")), compactShape(m_shapes[size_t(index.row())]),
+             withThousands(l.paramCount()));
   }
   return {};
 }

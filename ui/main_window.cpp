@@ -1,9 +1,13 @@
 #include "ui/main_window.h"
 
+#include <algorithm>
+#include <array>
+
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
+#include <QDesktopServices>
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
@@ -20,17 +24,21 @@
 #include <QPointer>
 #include <QProgressBar>
 #include <QProgressDialog>
+#include <QResizeEvent>
 #include <QScreen>
+#include <QScrollBar>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
 #include <QToolButton>
+#include <QUrl>
 #include <QVBoxLayout>
 
 #include "core/atomic_file.h"
 #include "core/builtin_models.h"
 #include "core/export/report.h"
+#include "core/labels.h"
 #include "core/npy.h"
 #include "core/render/png.h"
 #include "core/zoo/zoo_cache.h"
@@ -65,16 +73,68 @@ namespace zfvis::ui {
 namespace {
 
 /// A table view whose preferred size fits the layer list's columns (docks take their first size
-/// from it).
+/// from it). In a narrower dock the name column gives up its width first (names are cut from the
+/// left), then the type and the shape columns (to 7 and 6 characters), so the parameter count
+/// stays in view; a row's tooltip has all of it.
 class LayerTableView : public QTableView {
  public:
   using QTableView::QTableView;
   QSize sizeHint() const override { return {345, 520}; }
+  /// Sizes the columns to their contents, then the name column to what is left (at most 26
+  /// characters, at least 5).
+  void fitColumns() {
+    if (!model() || model()->columnCount() != LayerTableModel::ColumnCount) return;
+    resizeColumnsToContents();
+    for (int c = 0; c < LayerTableModel::ColumnCount; ++c) m_content[size_t(c)] = columnWidth(c);
+    m_content[LayerTableModel::Name] =
+        std::min(m_content[LayerTableModel::Name], fontMetrics().averageCharWidth() * 26);
+    // Never narrower than the index and parameter columns beside the shortest name, type and
+    // shape columns fitName gives them.
+    setMinimumWidth(
+        m_content[LayerTableModel::Index] + m_content[LayerTableModel::Params] +
+        std::min(m_content[LayerTableModel::Name], least(LayerTableModel::Name)) +
+        std::min(m_content[LayerTableModel::Type], least(LayerTableModel::Type)) +
+        std::min(m_content[LayerTableModel::OutputShape], least(LayerTableModel::OutputShape)) +
+        verticalScrollBar()->sizeHint().width() + 2 * frameWidth() + 4);
+    fitName();
+  }
+
+ protected:
+  void resizeEvent(QResizeEvent* event) override {
+    QTableView::resizeEvent(event);
+    fitName();
+  }
+
+ private:
+  void fitName() {
+    if (!model() || model()->columnCount() != LayerTableModel::ColumnCount ||
+        m_content[LayerTableModel::Name] <= 0)
+      return;
+    std::array<int, LayerTableModel::ColumnCount> w = m_content;
+    int excess = -viewport()->width();
+    for (int v : w) excess += v;
+    for (auto c : {LayerTableModel::Name, LayerTableModel::Type, LayerTableModel::OutputShape}) {
+      const int give = std::clamp(w[size_t(c)] - least(c), 0, std::max(0, excess));
+      w[size_t(c)] -= give;
+      excess -= give;
+    }
+    // The name column takes what is left over.
+    if (excess < 0) w[LayerTableModel::Name] -= excess;
+    for (int c = 0; c < LayerTableModel::ColumnCount; ++c) setColumnWidth(c, w[size_t(c)]);
+  }
+  // The narrowest the name (5 characters), type (7: "MaxPool") and shape (6) columns get.
+  int least(LayerTableModel::Column c) const {
+    const int chars = c == LayerTableModel::Name ? 5 : c == LayerTableModel::Type ? 7 : 6;
+    return std::max(chars * fontMetrics().averageCharWidth(),
+                    horizontalHeader()->minimumSectionSize());
+  }
+  std::array<int, LayerTableModel::ColumnCount> m_content{};  // widths of the contents
 };
 
 const QString kExportJob = QStringLiteral("export");
 const QString kFetchJob = QStringLiteral("fetch");
 const QString kExportAllJob = QStringLiteral("export-all");
+const QString kLabelsJob = QStringLiteral("labels");
 
 QString slotTitle(const QString& slot) {
   if (slot == kModelJob) return QObject::tr("Cannot open the model");
@@ -83,6 +143,7 @@ QString slotTitle(const QString& slot) {
   if (slot == kExportJob) return QObject::tr("Cannot export");
   if (slot == kFetchJob) return QObject::tr("Cannot fetch the model");
   if (slot == kExportAllJob) return QObject::tr("Cannot export the report");
+  if (slot == kLabelsJob) return QObject::tr("Cannot load the labels");
   if (slot == TrainView::kJob) return QObject::tr("Cannot train");
   if (slot == EvolutionView::kRunJob || slot == EvolutionView::kJob ||
       slot == EvolutionView::kExportJob)
@@ -131,14 +192,12 @@ MainWindow::MainWindow(const QString& samplesDir, QWidget* parent)
           });
   connect(m_state, &AppState::modelChanged, this, [this] {
     m_layerModel->setNetwork(m_state->net() ? m_state->net()->defPtr() : nullptr);
-    m_layerTable->resizeColumnsToContents();
     // Long ONNX node names ("/layer2/layer2.1/relu_1/Relu") are cut from the left, so the type,
     // shape and parameter columns stay in view; the tooltip has the whole name.
-    const int maxName = m_layerTable->fontMetrics().averageCharWidth() * 26;
-    if (m_layerTable->columnWidth(LayerTableModel::Name) > maxName)
-      m_layerTable->setColumnWidth(LayerTableModel::Name, maxName);
+    static_cast<LayerTableView*>(m_layerTable)->fitColumns();
     m_applyWeights->setEnabled(m_state->def() && isBuiltinModel(m_state->def()->name) &&
                                m_state->modelWeights().isEmpty());
+    m_loadLabels->setEnabled(m_state->def() != nullptr);
     syncLayerSelection();
     updateBanner();
     updateStatus();
@@ -213,7 +272,10 @@ void MainWindow::createViews() {
             m_controller->openImage(image, selection);
             showView(QStringLiteral("projection"));
           });
-  for (int i = 0; i < m_views.size(); ++i) m_tabs->addTab(m_views[i], titles[i]);
+  for (int i = 0; i < m_views.size(); ++i) {
+    m_views[i]->installHelp();
+    m_tabs->addTab(m_views[i], titles[i]);
+  }
 }
 
 void MainWindow::createDocks() {
@@ -225,7 +287,7 @@ void MainWindow::createDocks() {
   m_layerTable->setSelectionBehavior(QAbstractItemView::SelectRows);
   m_layerTable->setSelectionMode(QAbstractItemView::SingleSelection);
   m_layerTable->setAlternatingRowColors(true);
-  m_layerTable->horizontalHeader()->setStretchLastSection(true);
+  m_layerTable->horizontalHeader()->setStretchLastSection(false);
   m_layerTable->setWordWrap(false);
   m_layerTable->setTextElideMode(Qt::ElideLeft);
   connect(m_layerTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
@@ -256,9 +318,12 @@ void MainWindow::createDocks() {
 
 void MainWindow::createMenus() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
+  QMenu* model = menuBar()->addMenu(tr("&Model"));
+  // Open Model… is in both menus (one action); the rest of what picks a model is under Model.
   QAction* openModel = file->addAction(tr("Open &Model…"), this, &MainWindow::openModelDialog);
   openModel->setShortcut(QKeySequence::Open);
-  QMenu* builtins = file->addMenu(tr("&Built-in Models"));
+  model->addAction(openModel);
+  QMenu* builtins = model->addMenu(tr("&Built-in Models"));
   for (const BuiltinModelInfo& m : builtinModels()) {
     const QString name = QString::fromStdString(m.name);
     QAction* a = builtins->addAction(name, this, [this, name] { m_controller->openModel(name); });
@@ -266,16 +331,27 @@ void MainWindow::createMenus() {
     a->setStatusTip(QString::fromStdString(m.description));
   }
   builtins->setToolTipsVisible(true);
-  file->addAction(tr("&Fetch from Model Zoo…"), this, [this] {
+  model->addAction(tr("Model &Zoo…"), this, [this] {
     auto* dialog = new ZooDialog(this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &ZooDialog::fetchRequested, this, &MainWindow::fetchZooModel);
     dialog->open();
   });
   m_applyWeights =
-      file->addAction(tr("Apply Keras &Weights…"), this, &MainWindow::applyWeightsDialog);
+      model->addAction(tr("Apply Keras &Weights…"), this, &MainWindow::applyWeightsDialog);
   m_applyWeights->setEnabled(false);
-  m_recentModels = file->addMenu(tr("Recent Mo&dels"));
+  m_recentModels = model->addMenu(tr("Recent Mo&dels"));
+  model->addSeparator();
+  m_loadLabels = model->addAction(tr("Load &Labels…"), this, &MainWindow::loadLabelsDialog);
+  m_loadLabels->setStatusTip(
+      tr("Class names for the model's outputs: a text file with one name per line (or a JSON "
+         "list), as many as the model has classes"));
+  m_loadLabels->setEnabled(false);
+  m_modelLabels = model->addAction(tr("Use the Model's Own Labels"), this,
+                                   [this] { m_state->setClassNames({}, QString()); });
+  m_modelLabels->setEnabled(false);
+  connect(m_state, &AppState::classNamesChanged, this,
+          [this] { m_modelLabels->setEnabled(!m_state->labelsFile().isEmpty()); });
   file->addSeparator();
   QAction* openImage = file->addAction(tr("Open &Image…"), this, &MainWindow::openImageDialog);
   openImage->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
@@ -307,6 +383,12 @@ void MainWindow::createMenus() {
   exportAll->setStatusTip(
       tr("Every layer's activations, filters and projections, the "
          "predictions and the summary in one folder with an index.html"));
+  m_openReport = file->addAction(tr("&Open Exported Report"), this, [this] {
+    if (!m_lastReport.isEmpty())
+      QDesktopServices::openUrl(QUrl::fromLocalFile(QDir(m_lastReport).filePath("index.html")));
+  });
+  m_openReport->setEnabled(false);
+  m_openReport->setStatusTip(tr("Opens the index.html of the last Export All in your browser"));
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
@@ -674,7 +756,16 @@ void MainWindow::exportAllTo(const QString& dir) {
   o.force = QFileInfo::exists(QDir(dir).filePath("manifest.json"));
   o.imageName = m_state->source().name.toStdString();
   o.preprocess = fwd->preset;
+  // Drawn as the views show it: their projection mode, colormap and normalisations, and the
+  // class names in use.
   if (auto* p = qobject_cast<ProjectionView*>(view("projection"))) o.mode = p->mode();
+  if (auto* a = qobject_cast<ActivationsView*>(view("activations"))) {
+    o.colormap = a->options().colormap;
+    o.mapNormalization = a->options().normalization;
+  }
+  if (auto* f = qobject_cast<FiltersView*>(view("filters")))
+    o.filterNormalization = f->options().normalization;
+  if (!m_state->labelsFile().isEmpty()) o.classNames = m_state->classNames();
   const Tensor input = fwd->activations->input();
   const cv::Mat inputView = fwd->inputView;
   const quint64 job = m_jobs->start(
@@ -686,6 +777,8 @@ void MainWindow::exportAllTo(const QString& dir) {
         return QString::number(r.files.size());
       },
       [this, dir](const QString& files) {
+        m_lastReport = dir;
+        m_openReport->setEnabled(true);
         statusBar()->showMessage(
             tr("Exported %1 files to %2").arg(files, QDir::toNativeSeparators(dir)), 8000);
       },
@@ -693,6 +786,42 @@ void MainWindow::exportAllTo(const QString& dir) {
   progressDialog(kExportAllJob, job, tr("Export All"),
                  tr("Writing every layer of %1 to %2…")
                      .arg(QString::fromStdString(net->def().name), QDir::toNativeSeparators(dir)));
+}
+
+void MainWindow::loadLabelsDialog() {
+  if (!m_state->def()) return;
+  auto* dialog = new QFileDialog(this, tr("Load Labels"), Settings::lastFolder("labels"),
+                                 tr("Class names (*.txt *.json *.labels);;All files (*)"));
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->setFileMode(QFileDialog::ExistingFile);
+  connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& file) {
+    Settings::setLastFolder("labels", file);
+    loadLabelsFrom(file);
+  });
+  dialog->open();
+}
+
+void MainWindow::loadLabelsFrom(const QString& path) {
+  if (!m_state->def()) {
+    reportError(kLabelsJob, tr("open a model first"));
+    return;
+  }
+  const int classes = m_state->classCount();
+  const std::string model = m_state->def()->name;
+  const auto file = toPath(path);
+  const auto net = m_state->net();
+  m_jobs->start(
+      kLabelsJob, tr("Reading %1").arg(QFileInfo(path).fileName()),
+      [file, classes, model](ProgressSink&) {
+        return std::make_shared<const std::vector<std::string>>(
+            readClassNamesFile(file, classes, model));
+      },
+      [this, path, net](std::shared_ptr<const std::vector<std::string>> names) {
+        if (m_state->net() != net) return;  // another model opened meanwhile
+        m_state->setClassNames(*names, path);
+        statusBar()->showMessage(
+            tr("%1 class names from %2").arg(names->size()).arg(QFileInfo(path).fileName()), 5000);
+      });
 }
 
 void MainWindow::openFile(const QString& path) {

@@ -83,6 +83,15 @@ class MainWindow : public QMainWindow {
   /// Writes the Export All report of the current model and input into folder `dir` in the
   /// background (progress dialog with Cancel); a folder holding an earlier report is replaced.
   void exportAllTo(const QString& dir);
+  /// Reads class names from `path` in the background (one per line or a JSON list; the count
+  /// must match the model's classes) and makes them the window's; errors go to the reporter.
+  void loadLabelsFrom(const QString& path);
+  /// The folder of the last report Export All wrote this session (empty: none yet).
+  const QString& lastReport() const { return m_lastReport; }
+  /// File -> Open Exported Report (disabled until Export All finished this session).
+  QAction* openReportAction() const { return m_openReport; }
+  /// Model -> Load Labels….
+  QAction* loadLabelsAction() const { return m_loadLabels; }
   /// Downloads Model Zoo model `id` (progress dialog with Cancel) and opens it.
   void fetchZooModel(const QString& id);
   /// Opens a file by its kind: a model (.onnx, .h5) or an image (or .npy input).
@@ -115,6 +124,7 @@ class MainWindow : public QMainWindow {
   void openImageDialog();
   void exportViewDialog();
   void exportAllDialog();
+  void loadLabelsDialog();
   QProgressDialog* progressDialog(const QString& slot, quint64 job, const QString& title,
                                   const QString& label);
   void moveLayer(int delta);
@@ -139,6 +149,10 @@ class MainWindow : public QMainWindow {
   QMenu* m_recentImages = nullptr;
   QMenu* m_viewMenu = nullptr;
   QAction* m_applyWeights = nullptr;
+  QAction* m_loadLabels = nullptr;
+  QAction* m_modelLabels = nullptr;
+  QAction* m_openReport = nullptr;
+  QString m_lastReport;
 
   QLabel* m_modelLabel = nullptr;
   QLabel* m_imageLabel = nullptr;

@@ -48,12 +48,16 @@ PredictionsPanel::PredictionsPanel(AppState* state, QWidget* parent)
   layout->addWidget(m_table, 1);
   layout->addWidget(m_note);
   connect(m_state, &AppState::forwardChanged, this, &PredictionsPanel::update);
+  connect(m_state, &AppState::classNamesChanged, this, &PredictionsPanel::update);
   update();
 }
 
 void PredictionsPanel::update() {
   const auto& fwd = m_state->forward();
-  m_model->setPredictions(fwd ? fwd->top : std::vector<Prediction>{});
+  // Named as the window names classes now (Model -> Load Labels… relabels without a rerun).
+  std::vector<Prediction> top = fwd ? fwd->top : std::vector<Prediction>{};
+  for (Prediction& p : top) p.label = m_state->className(p.classIndex);
+  m_model->setPredictions(std::move(top));
   m_table->resizeColumnToContents(PredictionsModel::Rank);
   m_table->resizeColumnToContents(PredictionsModel::Class);
   m_table->resizeColumnToContents(PredictionsModel::Probability);

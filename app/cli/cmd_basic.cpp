@@ -98,7 +98,10 @@ int runLayers(const ArgList& argv) {
 }
 
 int runPredict(const ArgList& argv) {
-  Args args(argv, withOptions(runOptions(), {{"top"}, {"json", false}, {"npy"}}), "predict");
+  Args args(
+      argv,
+      withOptions(withOptions(runOptions(), labelsOption()), {{"top"}, {"json", false}, {"npy"}}),
+      "predict");
   auto def = openModel(args);
   const int top = args.intValue("top", 5, 1, 100000);
   checkOutputs(args, {"npy"});

@@ -3,6 +3,7 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
+#include "core/base/position_text.h"
 #include "core/error.h"
 #include "core/image_input.h"
 #include "core/npy.h"
@@ -75,12 +76,12 @@ int runDeconv(const ArgList& argv) {
   const LayerSpec& l = def->layers[layer];
   for (const Projection& p : ps)
     std::printf(
-        "%s (%s) channel %d at y %d x %d: activation %g, receptive field x %d..%d y %d..%d, "
+        "%s (%s) channel %d at %s: activation %g, receptive field y %d..%d x %d..%d, "
         "%s%s\n",
-        l.name.c_str(), std::string(onnxOpName(l.type)).c_str(), p.channel, p.position.y,
-        p.position.x, double(p.activation), p.field.x, p.field.x + p.field.width - 1, p.field.y,
-        p.field.y + p.field.height - 1, projectionModeName(mode),
-        def->untrained ? " [untrained weights]" : "");
+        l.name.c_str(), std::string(onnxOpName(l.type)).c_str(), p.channel,
+        positionText(p.position.y, p.position.x).c_str(), double(p.activation), p.field.y,
+        p.field.y + p.field.height - 1, p.field.x, p.field.x + p.field.width - 1,
+        projectionModeName(mode), def->untrained ? " [untrained weights]" : "");
   if (auto npy = args.value("npy")) {
     std::vector<Tensor> images;
     for (const Projection& p : ps)

@@ -8,6 +8,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
 #include "core/analysis/evolution/evolution.h"
+#include "core/base/position_text.h"
 #include "core/error.h"
 #include "core/render/evolution_sheet.h"
 #include "core/render/png.h"
@@ -99,8 +100,9 @@ int runEvolution(const ArgList& argv) {
       if (m.image < 0)
         std::printf("  unit %d: no finite activation\n", m.unit);
       else
-        std::printf("  unit %d: %g at y %d x %d of %s\n", m.unit, double(m.value), m.position.y,
-                    m.position.x, e.images[size_t(m.image)].name.c_str());
+        std::printf("  unit %d: %g at %s of %s\n", m.unit, double(m.value),
+                    positionText(m.position.y, m.position.x).c_str(),
+                    e.images[size_t(m.image)].name.c_str());
     }
   }
   if (auto png = args.value("png")) {

@@ -38,16 +38,16 @@ class LayerProgress : public ProgressSink {
 
 int runExport(const ArgList& argv) {
   Args args(argv,
-            withOptions(runOptions(), {{"out"},
-                                       {"force", false},
-                                       {"top"},
-                                       {"mode"},
-                                       {"projections"},
-                                       {"predictions"},
-                                       {"db"},
-                                       {"atlas-units"},
-                                       {"scan-images"},
-                                       {"time", false}}),
+            withOptions(withOptions(runOptions(), labelsOption()), {{"out"},
+                                                                    {"force", false},
+                                                                    {"top"},
+                                                                    {"mode"},
+                                                                    {"projections"},
+                                                                    {"predictions"},
+                                                                    {"db"},
+                                                                    {"atlas-units"},
+                                                                    {"scan-images"},
+                                                                    {"time", false}}),
             "export");
   ExportOptions o;
   o.outDir = args.required("out");

@@ -54,26 +54,27 @@ std::string siblingPath(const std::string& path, const std::string& suffix) {
 
 int runOcclusion(const ArgList& argv) {
   Args args(argv,
-            withOptions(runOptions(), {{"patch"},
-                                       {"stride"},
-                                       {"fill"},
-                                       {"class"},
-                                       {"layer"},
-                                       {"channel"},
-                                       {"batch"},
-                                       {"npy"},
-                                       {"label-map"},
-                                       {"feature-npy"},
-                                       {"png"},
-                                       {"label-png"},
-                                       {"feature-png"},
-                                       {"whole-copies", false},
-                                       {"time", false},
-                                       {"repeat"}}),
+            withOptions(withOptions(runOptions(), labelsOption()), {{"patch"},
+                                                                    {"stride"},
+                                                                    {"fill"},
+                                                                    {"class"},
+                                                                    {"layer"},
+                                                                    {"channel"},
+                                                                    {"batch"},
+                                                                    {"npy"},
+                                                                    {"label-map"},
+                                                                    {"feature-npy"},
+                                                                    {"png"},
+                                                                    {"label-png"},
+                                                                    {"feature-png"},
+                                                                    {"whole-copies", false},
+                                                                    {"time", false},
+                                                                    {"repeat"}}),
             "occlusion");
   OcclusionOptions o;
-  o.patch = args.intValue("patch", 50, 1, 1 << 20);
-  o.stride = args.intValue("stride", 8, 1, 1 << 20);
+  // Range-checked now (usage errors come before any file is read); the defaults need the model.
+  args.intValue("patch", 1, 1, 1 << 20);
+  args.intValue("stride", 1, 1, 1 << 20);
   o.fill = float(args.doubleValue("fill", 0.0, -std::numeric_limits<float>::max(),
                                   std::numeric_limits<float>::max()));
   o.targetClass = args.intValue("class", -1, 0, 1 << 30);
@@ -90,6 +91,10 @@ int runOcclusion(const ArgList& argv) {
   const Shape& in = def->input.shape;
   if (in.rank() != 3)
     throw Error("model '" + def->name + "' has input " + in.str() + ", expected C x H x W");
+  // Default: the paper's 50 and 8 on 224 pixels, in proportion to this input's width.
+  const OcclusionDefaults geometry = defaultOcclusionGeometry(int(in[2]), int(in[1]));
+  o.patch = args.intValue("patch", geometry.patch, 1, 1 << 20);
+  o.stride = args.intValue("stride", geometry.stride, 1, 1 << 20);
   if (o.patch > in[1] || o.patch > in[2])
     throw Error("model '" + def->name + "' has a " + std::to_string(in[1]) + " x " +
                 std::to_string(in[2]) + " input (patch sizes 1.." +
@@ -130,13 +135,13 @@ int runOcclusion(const ArgList& argv) {
   std::printf(
       "class %d (%s): unoccluded p %.6g; occluded min %.6g at row %lld col %lld, max %.6g at "
       "row %lld col %lld\n",
-      r.targetClass, classDisplayName(r.targetClass, classes).c_str(), double(r.baseProbability),
-      double(r.probability[lo]), static_cast<long long>(lo / r.cols),
+      r.targetClass, classDisplayName(r.targetClass, classes, def->classNames).c_str(),
+      double(r.baseProbability), double(r.probability[lo]), static_cast<long long>(lo / r.cols),
       static_cast<long long>(lo % r.cols), double(r.probability[hi]),
       static_cast<long long>(hi / r.cols), static_cast<long long>(hi % r.cols));
   std::printf("top-1 differs from the unoccluded %d (%s) at %lld of %d placements\n", r.baseClass,
-              classDisplayName(r.baseClass, classes).c_str(), static_cast<long long>(changed),
-              total);
+              classDisplayName(r.baseClass, classes, def->classNames).c_str(),
+              static_cast<long long>(changed), total);
   if (r.layer) {
     const Tensor& f = r.featureActivation;
     const float fmin = *std::min_element(f.data(), f.data() + f.numel());
@@ -177,25 +182,26 @@ int runOcclusion(const ArgList& argv) {
                              ? tensorToImage(input, spec.preprocess)
                              : cv::Mat();
     PngText meta = pictureText("occlusion", def->name, def->untrained, args.required("image"));
-    meta.insert(meta.end(), {{"zfvis:patch", std::to_string(r.patch)},
-                             {"zfvis:stride", std::to_string(r.stride)},
-                             {"zfvis:fill", std::to_string(r.fill)},
-                             {"zfvis:class", std::to_string(r.targetClass)},
-                             {"zfvis:class-name", classDisplayName(r.targetClass, classes)},
-                             {"zfvis:cells",
-                              "each placement painted on the stride x stride cell at its "
-                              "patch centre"}});
+    meta.insert(meta.end(),
+                {{"zfvis:patch", std::to_string(r.patch)},
+                 {"zfvis:stride", std::to_string(r.stride)},
+                 {"zfvis:fill", std::to_string(r.fill)},
+                 {"zfvis:class", std::to_string(r.targetClass)},
+                 {"zfvis:class-name", classDisplayName(r.targetClass, classes, def->classNames)},
+                 {"zfvis:cells",
+                  "each placement painted on the stride x stride cell at its "
+                  "patch centre"}});
     auto with = [&](PngText extra) {
       PngText t = meta;
       t.insert(t.end(), extra.begin(), extra.end());
       return t;
     };
     if (png)
-      writePng(*png, renderOcclusionHeatmap(r, view),
+      writePng(*png, renderOcclusionHeatmap(r, view, def->classNames),
                with({{"zfvis:map", "probability"},
                      {"zfvis:normalization", "min..max of the map, viridis"}}));
     if (labelPng)
-      writePng(*labelPng, renderOcclusionLabelMap(r, view, classes),
+      writePng(*labelPng, renderOcclusionLabelMap(r, view, classes, def->classNames),
                with({{"zfvis:map", "top-1 class"},
                      {"zfvis:normalization", "one flat colour per class, legend"}}));
     if (featurePng)

@@ -12,6 +12,7 @@
 #include "app/cli/common.h"
 #include "core/analysis/scan/scan.h"
 #include "core/atomic_file.h"
+#include "core/base/position_text.h"
 #include "core/error.h"
 
 namespace zfvis::cli {
@@ -188,7 +189,8 @@ int runScanShow(const ArgList& argv) {
       current = e.unit;
       std::printf("unit %d\n", e.unit);
     }
-    std::printf("  %d  %s  y %d x %d  %.9g\n", e.rank, e.path.c_str(), e.y, e.x, e.value);
+    std::printf("  %d  %s  %s  %.9g\n", e.rank, e.path.c_str(), positionText(e.y, e.x).c_str(),
+                e.value);
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/image_input.h"
+#include "core/labels.h"
 #include "core/model_loader.h"
 
 namespace zfvis::cli {
@@ -23,9 +24,20 @@ std::vector<OptionSpec> withOptions(std::vector<OptionSpec> base, std::vector<Op
   return base;
 }
 
+std::vector<OptionSpec> labelsOption() {
+  return {{"labels"}};
+}
+
 std::shared_ptr<const NetworkDef> openModel(const Args& args) {
   std::string spec = args.required("model");
-  return std::make_shared<const NetworkDef>(loadModel(spec, args.value("weights").value_or("")));
+  NetworkDef def = loadModel(spec, args.value("weights").value_or(""));
+  // --labels replaces the model's own class names (and ImageNet's); the count must match.
+  if (auto labels = args.value("labels")) {
+    const auto shapes = def.outputShapes();
+    const int classes = shapes.empty() ? 0 : int(shapes.back().numel());
+    def.classNames = readClassNamesFile(*labels, classes, def.name);
+  }
+  return std::make_shared<const NetworkDef>(std::move(def));
 }
 
 std::shared_ptr<const CompiledNet> compileModel(const Args& args,

@@ -14,10 +14,14 @@ namespace zfvis::cli {
 std::vector<OptionSpec> modelOptions();
 /// Options every command that runs a model on an image accepts (includes modelOptions()).
 std::vector<OptionSpec> runOptions();
+/// --labels FILE (class names, one per line or a JSON list), for commands that print or draw
+/// classes; openModel applies it.
+std::vector<OptionSpec> labelsOption();
 /// Appends `extra` to `base`.
 std::vector<OptionSpec> withOptions(std::vector<OptionSpec> base, std::vector<OptionSpec> extra);
 
-/// Opens --model (and --weights) as a shared definition.
+/// Opens --model (and --weights) as a shared definition; with --labels, its class names are the
+/// file's (Error naming the file and both counts when the count differs from the output's).
 std::shared_ptr<const NetworkDef> openModel(const Args& args);
 /// Compiles a definition with --threads.
 std::shared_ptr<const CompiledNet> compileModel(const Args& args,

@@ -8,7 +8,7 @@ const std::vector<Command>& commands() {
       {"models", "list the built-in models", runModels},
       {"summary", "--model M", runSummary},
       {"layers", "--model M [--json]", runLayers},
-      {"predict", "--model M --image I [--top K] [--json] [--npy OUT]", runPredict},
+      {"predict", "--model M --image I [--top K] [--json] [--npy OUT] [--labels FILE]", runPredict},
       {"activations",
        "--model M --image I --layer L [--npy OUT] [--png OUT] [--colormap viridis|gray] "
        "[--normalize map|layer] [--mark-max]",
@@ -32,12 +32,13 @@ const std::vector<Command>& commands() {
        "--model M --image I [--patch P] [--stride S] [--fill V] [--class K] "
        "[--layer L [--channel C]] [--batch N] [--npy OUT] [--label-map OUT] [--feature-npy OUT] "
        "[--png OUT (with --layer also OUT-feature.png)] [--label-png OUT] [--feature-png OUT] "
-       "[--whole-copies] [--time [--repeat K]]",
+       "[--whole-copies] [--time [--repeat K]] [--labels FILE]; default patch and stride: 50 "
+       "and 8 scaled from 224 to the input width",
        runOcclusion},
       {"export",
        "--model M --image I --out DIR [--force] [--top K] [--mode deconvnet|guided|saliency] "
        "[--projections features|all|none] [--predictions K] [--db SCAN_DB [--atlas-units N] "
-       "[--scan-images DIR]] [--time]",
+       "[--scan-images DIR]] [--time] [--labels FILE]",
        runExport},
       {"bench",
        "--model M [--batch N] [--iters K] [--warmup W] [--all-layers] [--deconv LAYER [--top K] "

@@ -260,6 +260,7 @@ ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& 
   {
     const std::vector<float> p = classProbabilities(def, acts->finalOutput());
     const int classes = int(p.size());
+    const std::vector<std::string> names = resolveClassNames(classes, o.classNames, def.classNames);
     const std::vector<int> order = topClasses(p, std::max(1, o.predictions));
     const int k = int(order.size());
     Json j;
@@ -272,7 +273,7 @@ ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& 
     if (def.untrained) text += "UNTRAINED weights: these predictions are meaningless\n";
     for (int i = 0; i < k; ++i) {
       const int c = order[size_t(i)];
-      const std::string label = classDisplayName(c, classes);
+      const std::string& label = names[size_t(c)];
       top.push_back(
           {{"rank", i + 1}, {"class", c}, {"label", label}, {"probability", p[size_t(c)]}});
       page.predictions.push_back({i + 1, c, label, p[size_t(c)]});
@@ -315,15 +316,20 @@ ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& 
                               t));
     if (drawable) {
       ActivationGridOptions go;
+      go.colormap = o.colormap;
+      go.normalization = o.mapNormalization;
       const bool vector = rank == 2;
-      const std::string norm = vector ? "one min..max for the layer (heat strip), viridis"
-                                      : "each map stretched to its own min..max, viridis";
+      const std::string cmap(colormapName(o.colormap));
+      const std::string norm = vector ? "one min..max for the layer (heat strip), " + cmap
+                               : o.mapNormalization == MapNormalization::PerLayer
+                                   ? "one min..max for the whole layer, " + cmap
+                                   : "each map stretched to its own min..max, " + cmap;
       rl.files.push_back(addPng(
           {stem + ".activations.png", "activations", l.name, int(i), shapes[i], "", norm,
            vector ? "The " + std::to_string(shapes[i][0]) + " outputs as a heat strip."
                   : "The " + std::to_string(shapes[i][0]) + " feature maps (" +
                         std::to_string(shapes[i][1]) + " x " + std::to_string(shapes[i][2]) + ")."},
-          renderActivationGrid(t, go), {{"zfvis:colormap", "viridis"}}));
+          renderActivationGrid(t, go), {{"zfvis:colormap", cmap}}));
     } else {
       rl.notes.push_back("No activation picture: the output " + shapes[i].str() +
                          " is neither maps nor a vector.");
@@ -332,6 +338,7 @@ ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& 
     if (l.type == LayerType::Conv) {
       FilterBank bank = convFilterBank(def, i);
       FilterGridOptions fo;
+      fo.normalization = o.filterNormalization;
       fo.channelOrder = bank.channelOrder;
       fo.colourInput = bank.colourInput;
       const Shape& ws = bank.weights.shape();
@@ -348,7 +355,9 @@ ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& 
               : std::string();
       rl.files.push_back(
           addPng({stem + ".filters.png", "filters", l.name, int(i), ws, "",
-                  "per-filter (each filter's min..max)",
+                  o.filterNormalization == FilterNormalization::PerFilter
+                      ? std::string("per-filter (each filter's min..max)")
+                      : std::string(filterNormalizationName(o.filterNormalization)),
                   "The " + std::to_string(ws[0]) + " filters " + what + order +
                       std::to_string(ws[2]) + " x " + std::to_string(ws[3]) + " kernels)."},
                  renderFilterGrid(bank.weights, fo),

@@ -32,6 +32,9 @@
 #include "core/engine.h"
 #include "core/progress.h"
 #include "core/projector.h"
+#include "core/render/activation_grid.h"
+#include "core/render/colormap.h"
+#include "core/render/filter_grid.h"
 #include "core/render/png.h"
 
 namespace zfvis {
@@ -75,6 +78,11 @@ struct ExportOptions {
   std::string imageName;                      // what the input was made from (shown and recorded)
   Preprocess preprocess = Preprocess::Caffe;  // how the input was made (colour order of pictures)
   std::vector<ExportSection> sections;        // extra sections after the layers
+  Colormap colormap = Colormap::Viridis;      // activation pictures
+  MapNormalization mapNormalization = MapNormalization::PerMap;  // feature maps' intensities
+  FilterNormalization filterNormalization = FilterNormalization::PerFilter;  // filter grids
+  std::vector<std::string> classNames;  // names given for the classes (Load Labels), else
+                                        // the model's own (resolveClassNames)
 };
 
 /// One file of the report.

@@ -17,8 +17,8 @@ h2 { font-size: 1.25em; margin: 0 0 6px 0; }
 .banner { background: #b3261e; color: #fff; padding: 10px 20px; font-weight: 600; }
 .meta { color: #555; margin: 4px 0 12px 0; }
 nav { background: #fff; border: 1px solid #ddd; padding: 8px 12px; margin: 12px 0;
-      font-size: 0.9em; line-height: 1.8; }
-nav a { margin-right: 10px; white-space: nowrap; }
+      font-size: 0.9em; line-height: 1.8; display: flex; flex-wrap: wrap; gap: 0 12px; }
+nav a { white-space: nowrap; max-width: 100%; overflow: hidden; text-overflow: ellipsis; }
 section { background: #fff; border: 1px solid #ddd; margin: 14px 0; padding: 14px 16px; }
 .shape { font-family: ui-monospace, monospace; background: #eee; padding: 1px 5px; }
 .figs { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }

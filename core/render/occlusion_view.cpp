@@ -205,6 +205,25 @@ cv::Mat heatPicture(const OcclusionResult& r, const cv::Mat& input, const Tensor
 
 }  // namespace
 
+cv::Mat stackOcclusionPictures(const std::vector<cv::Mat>& pictures) {
+  int width = 0, height = 0;
+  for (const cv::Mat& p : pictures) {
+    if (p.empty()) continue;
+    if (p.type() != CV_8UC3) throw Error("occlusion pictures: expected 8-bit BGR pictures");
+    width = std::max(width, p.cols);
+    height += p.rows;
+  }
+  if (width == 0) return {};
+  cv::Mat out(height, width, CV_8UC3, kBackground);
+  int y = 0;
+  for (const cv::Mat& p : pictures) {
+    if (p.empty()) continue;
+    p.copyTo(out(cv::Rect(0, y, p.cols, p.rows)));
+    y += p.rows;
+  }
+  return out;
+}
+
 cv::Rect occlusionCell(const OcclusionResult& r, int row, int col) {
   const int offset = (r.patch - r.stride) / 2;
   return {col * r.stride + offset, row * r.stride + offset, r.stride, r.stride};
@@ -227,9 +246,10 @@ cv::Vec3b occlusionLabelColour(int slot) {
   return bgr.at<cv::Vec3b>(0, 0);
 }
 
-cv::Mat renderOcclusionHeatmap(const OcclusionResult& r, const cv::Mat& input) {
+cv::Mat renderOcclusionHeatmap(const OcclusionResult& r, const cv::Mat& input,
+                               const std::vector<std::string>& names) {
   const int classes = r.classes > 0 ? r.classes : 0;
-  const std::string name = shorten(classDisplayName(r.targetClass, classes), 48);
+  const std::string name = shorten(classDisplayName(r.targetClass, classes, names), 48);
   return heatPicture(
       r, input, r.probability, r.baseProbability,
       "Occlusion: probability of class " + std::to_string(r.targetClass) + " (" + name + ")",
@@ -246,7 +266,8 @@ cv::Mat renderOcclusionFeatureMap(const OcclusionResult& r, const cv::Mat& input
       "unoccluded", "%.4g");
 }
 
-cv::Mat renderOcclusionLabelMap(const OcclusionResult& r, const cv::Mat& input, int classes) {
+cv::Mat renderOcclusionLabelMap(const OcclusionResult& r, const cv::Mat& input, int classes,
+                                const std::vector<std::string>& names) {
   if (r.topClass.size() != size_t(r.rows) * size_t(r.cols) || r.topClass.empty())
     throw Error("occlusion picture: expected " + std::to_string(r.rows) + " x " +
                 std::to_string(r.cols) + " labels, got " + std::to_string(r.topClass.size()));
@@ -281,8 +302,8 @@ cv::Mat renderOcclusionLabelMap(const OcclusionResult& r, const cv::Mat& input, 
   int legendW = 0;
   for (int k = 0; k < entries; ++k) {
     const int c = order[size_t(k)].first;
-    std::string line = std::to_string(c) + " " + shorten(classDisplayName(c, classes), 34) + " (" +
-                       std::to_string(order[size_t(k)].second) + ")";
+    std::string line = std::to_string(c) + " " + shorten(classDisplayName(c, classes, names), 34) +
+                       " (" + std::to_string(order[size_t(k)].second) + ")";
     if (c == r.baseClass) line += " unoccluded";
     lines.push_back(line);
     legendW = std::max(legendW, textWidth(line));
@@ -310,7 +331,7 @@ cv::Mat renderOcclusionLabelMap(const OcclusionResult& r, const cv::Mat& input, 
                             std::to_string(order.size()) + " classes occur)";
   const std::string subtitle = placementsText(r) + "; unoccluded top-1 " +
                                std::to_string(r.baseClass) + " (" +
-                               shorten(classDisplayName(r.baseClass, classes), 30) + "), " +
+                               shorten(classDisplayName(r.baseClass, classes, names), 30) + "), " +
                                std::to_string(changed) + " placements change it";
   return compose(title, subtitle, {left, labels, legend});
 }

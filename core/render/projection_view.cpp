@@ -1,5 +1,7 @@
 #include "core/render/projection_view.h"
 
+#include "core/base/position_text.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +15,9 @@ namespace zfvis {
 namespace {
 
 // Nearest-neighbour upscaling by the smallest integer factor that reaches `minSize`.
+constexpr double kCaptionScale = 0.4;            // caption font (OpenCV Hershey scale)
+constexpr double kSmallInputCaptionScale = 0.5;  // ... when the crop is upscaled 3x or more
+
 int scaleFor(int side, int minSize) {
   return std::max(1, (minSize + std::max(1, side) - 1) / std::max(1, side));
 }
@@ -32,13 +37,25 @@ cv::Mat toBgr(const cv::Mat& m) {
   return out;
 }
 
-// "<layer> #<channel> (<y>,<x>) <activation>", the layer name shortened from the left ("...")
-// until the text fits `width` pixels: long ONNX node names must not hide the channel.
+// "#<channel> (y <y>, x <x>) <activation>".
+std::string unitText(const Projection& p) {
+  char value[32];
+  std::snprintf(value, sizeof value, "%.3g", double(p.activation));
+  return "#" + std::to_string(p.channel) + " " + positionText(p.position.y, p.position.x) + " " +
+         value;
+}
+
+int textWidth(const std::string& text, double fontScale) {
+  int baseline = 0;
+  return cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, fontScale, 1, &baseline).width;
+}
+
+// "<layer> #<channel> (y <y>, x <x>) <activation>", the layer name shortened from the left ("...")
+// until the text fits `width` pixels: long ONNX node names must not hide the channel; in a cell
+// too narrow for the unit, the activation value goes too.
 std::string caption(const Projection& p, const std::vector<std::string>& layerNames, int width,
                     double fontScale) {
-  char unit[96];
-  std::snprintf(unit, sizeof unit, "#%d (%d,%d) %.3g", p.channel, p.position.y, p.position.x,
-                double(p.activation));
+  const std::string unit = unitText(p);
   const std::string name =
       p.layer < layerNames.size() ? layerNames[p.layer] : std::to_string(p.layer);
   auto fits = [&](const std::string& text) {
@@ -48,7 +65,10 @@ std::string caption(const Projection& p, const std::vector<std::string>& layerNa
   std::string text = name + " " + unit;
   for (size_t cut = 1; !fits(text) && cut < name.size(); ++cut)
     text = "..." + name.substr(cut) + " " + unit;
-  return fits(text) ? text : std::string(unit);
+  if (fits(text)) return text;
+  if (fits(unit)) return unit;
+  // A narrow cell: the channel and its position, without the value.
+  return "#" + std::to_string(p.channel) + " " + positionText(p.position.y, p.position.x);
 }
 
 }  // namespace
@@ -92,15 +112,23 @@ cv::Mat renderProjectionView(const Projection& p, const cv::Mat& input, Preproce
     patch = upscale(in(box), o.minCellSize, o.scale);
   }
   const int gap = patch.empty() ? 0 : 4;
-  const int captionHeight = o.captions ? 18 : 0;
   const int width = proj.cols + (patch.empty() ? 0 : gap + patch.cols);
+  // Small inputs (a 32-pixel image, a 3 x 4 receptive field) are upscaled many times: their
+  // captions grow too, or they would be a sliver under big blocks of pixels.
+  const int factor =
+      o.scale > 0 ? o.scale : scaleFor(std::min(box.width, box.height), o.minCellSize);
+  const bool bigger =
+      factor >= 3 && textWidth(caption(p, layerNames, width - 6, kSmallInputCaptionScale),
+                               kSmallInputCaptionScale) <= width - 6;
+  const double fontScale = bigger ? kSmallInputCaptionScale : kCaptionScale;
+  const int captionHeight = o.captions ? int(std::lround(18 * fontScale / kCaptionScale)) : 0;
   cv::Mat out(proj.rows + captionHeight, std::max(width, 1), CV_8UC3, cv::Scalar(32, 32, 32));
   proj.copyTo(out(cv::Rect(0, 0, proj.cols, proj.rows)));
   if (!patch.empty()) patch.copyTo(out(cv::Rect(proj.cols + gap, 0, patch.cols, patch.rows)));
   if (o.captions) {
-    const double fontScale = 0.4;
-    cv::putText(out, caption(p, layerNames, out.cols - 6, fontScale), cv::Point(3, proj.rows + 13),
-                cv::FONT_HERSHEY_SIMPLEX, fontScale, cv::Scalar(230, 230, 230), 1, cv::LINE_AA);
+    cv::putText(out, caption(p, layerNames, out.cols - 6, fontScale),
+                cv::Point(3, proj.rows + captionHeight - 5), cv::FONT_HERSHEY_SIMPLEX, fontScale,
+                cv::Scalar(230, 230, 230), 1, cv::LINE_AA);
   }
   return out;
 }

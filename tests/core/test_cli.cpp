@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -83,6 +84,100 @@ TEST_F(Cli, PredictPrintsTopKAndWritesProbabilities) {
   int top = j["top"][0]["class"];
   EXPECT_FLOAT_EQ(p[top], float(j["top"][0]["probability"]));
   for (int64_t i = 0; i < p.numel(); ++i) EXPECT_LE(p[i], p[top]);
+}
+
+// --labels names the classes in predict, occlusion (text and pictures) and export; the count must
+// match the model's; a model's own names (ONNX metadata zfvis.labels) are used without it.
+const std::string kMatmul = std::string(ZFVIS_FIXTURES_DIR) + "/onnx/matmul_add.onnx";
+const std::string kMatmulLabelled =
+    std::string(ZFVIS_FIXTURES_DIR) + "/onnx/matmul_add_labels.onnx";
+
+TEST_F(Cli, LabelsFileNamesTheClassesInPredictOcclusionAndExport) {
+  {
+    std::ofstream f(path("digits.txt"));
+    for (const char* n :
+         {"nought", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"})
+      f << n << "\n";
+  }
+  const std::string labels = " --labels " + path("digits.txt");
+  CliResult plain =
+      runCli("predict --model " + kMatmul + " --image " + kChelsea + " --top 10 --json");
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  auto jp = nlohmann::json::parse(plain.out);
+  EXPECT_EQ(jp["top"][0]["label"], "class " + std::to_string(int(jp["top"][0]["class"])));
+
+  CliResult r =
+      runCli("predict --model " + kMatmul + " --image " + kChelsea + " --top 10 --json" + labels);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const char* names[] = {"nought", "one", "two",   "three", "four",
+                         "five",   "six", "seven", "eight", "nine"};
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["top"].size(), 10u);
+  for (const auto& t : j["top"]) EXPECT_EQ(t["label"], names[int(t["class"])]);
+
+  // The model's own names, and --labels over them.
+  CliResult own = runCli("predict --model " + kMatmulLabelled + " --image " + kChelsea + " --json");
+  ASSERT_EQ(own.code, 0) << own.err;
+  auto jo = nlohmann::json::parse(own.out);
+  const char* ownNames[] = {"zero", "one", "two",   "three", "four",
+                            "five", "six", "seven", "eight", "nine"};
+  EXPECT_EQ(jo["top"][0]["label"], ownNames[int(jo["top"][0]["class"])]);
+  CliResult over =
+      runCli("predict --model " + kMatmulLabelled + " --image " + kChelsea + " --json" + labels);
+  ASSERT_EQ(over.code, 0) << over.err;
+  auto jv = nlohmann::json::parse(over.out);
+  EXPECT_EQ(jv["top"][0]["label"], names[int(jv["top"][0]["class"])]);
+
+  // Occlusion: the default patch and stride on the 8 x 8 input are round(50/224*8) = 2 and 1
+  // (7 x 7 placements); the pictures and the text name the class from the file.
+  CliResult occ = runCli("occlusion --model " + kMatmul + " --image " + kChelsea +
+                         " --class 4 --npy " + path("o.npy") + " --png " + path("o.png") + labels);
+  ASSERT_EQ(occ.code, 0) << occ.err;
+  EXPECT_NE(occ.out.find("four"), std::string::npos) << occ.out;
+  EXPECT_EQ(readNpy(path("o.npy")).shape(), (Shape{7, 7}));
+  EXPECT_EQ(pngTextValue(readPngText(path("o.png")), "zfvis:class-name"), "four");
+
+  CliResult ex = runCli("export --model " + kMatmul + " --image " + kChelsea + " --out " +
+                        path("report") + " --projections none" + labels);
+  ASSERT_EQ(ex.code, 0) << ex.err;
+  // The report's layer bar wraps (a flex row that wraps) instead of scrolling sideways.
+  std::ifstream html(path("report") + "/index.html");
+  const std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+  const size_t nav = page.find("\nnav {");
+  ASSERT_NE(nav, std::string::npos);
+  const std::string navRule = page.substr(nav, page.find('}', nav) - nav);
+  EXPECT_NE(navRule.find("flex-wrap: wrap"), std::string::npos) << navRule;
+  std::ifstream pj(path("report") + "/predictions.json");
+  auto je = nlohmann::json::parse(pj);
+  for (const auto& t : je["top"]) EXPECT_EQ(t["label"], names[int(t["class"])]);
+}
+
+TEST_F(Cli, LabelsFileWithTheWrongCountIsRefusedNamingBothCounts) {
+  {
+    std::ofstream f(path("three.txt"));
+    f << "a\nb\nc\n";
+  }
+  for (const std::string cmd : {"predict", "occlusion", "export"}) {
+    std::string args =
+        cmd + " --model " + kMatmul + " --image " + kChelsea + " --labels " + path("three.txt");
+    if (cmd == "export") args += " --out " + path("r-" + cmd);
+    CliResult r = runCli(args);
+    EXPECT_EQ(r.code, 1) << cmd << ": " << r.err;
+    EXPECT_EQ(r.errLines(), 1u) << r.err;
+    EXPECT_NE(r.err.find("labels file '" + path("three.txt") +
+                         "' has 3 names but model "
+                         "'matmul_add' has 10 classes"),
+              std::string::npos)
+        << r.err;
+  }
+  CliResult missing =
+      runCli("predict --model nin --image " + kChelsea + " --labels " + path("none.txt"));
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("none.txt' does not exist"), std::string::npos) << missing.err;
+  // Commands that name no class do not take it.
+  CliResult usage = runCli("activations --model nin --image " + kChelsea +
+                           " --layer conv1 --labels " + path("three.txt"));
+  EXPECT_EQ(usage.code, 2) << usage.err;
 }
 
 TEST_F(Cli, ActivationsWritesNpyAndAPngWithMetadata) {

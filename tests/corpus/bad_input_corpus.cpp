@@ -936,9 +936,57 @@ void scanCases(Corpus& c) {
 
 }  // namespace
 
+// --labels FILE (predict, occlusion, export): a missing, empty, binary or miscounted file is one
+// line naming the file, exit 1; nin has 1000 classes.
+void labelsCases(Corpus& c) {
+  auto with = [](Args a, Args extra) {
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  std::string thousand;
+  for (int i = 0; i < 1000; ++i) thousand += "class number " + std::to_string(i) + "\n";
+  const std::string good = c.file("labels-1000.txt", thousand);
+  const std::string three = c.file("labels-3.txt", "cat\ndog\nbird\n");
+  const std::string empty = c.file("labels-empty.txt", "");
+  const std::string blank = c.file("labels-blank.txt", "\n\n\n");
+  const std::string binary =
+      c.file("labels-binary.txt", std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
+  const std::string latin1 = c.file("labels-latin1.txt", "caf\xe9\n");
+  const std::string json = c.file("labels-bad.json", "[\"cat\", 3]");
+  const std::string gap = c.file("labels-gap.txt", "cat\n\ndog\n");
+  c.add("labels/valid-1000", predictOn(kChelsea, {"--labels", good}), {0});
+  const Args occlusion = {"occlusion", "--model", "nin",      "--image", kChelsea,
+                          "--patch",   "200",     "--stride", "100"};
+  const Args exportArgs = {"export", "--model", "nin",           "--image", kChelsea,
+                           "--out",  "{dir}/r", "--projections", "none"};
+  const std::vector<std::pair<std::string, Args>> commands = {
+      {"predict", predictOn(kChelsea)}, {"occlusion", occlusion}, {"export", exportArgs}};
+  for (const auto& [command, base] : commands) {
+    const std::string p = "labels/" + command + "-";
+    c.add(p + "missing", with(base, {"--labels", c.path("no-such-labels.txt")}), {1},
+          {"no-such-labels.txt", "does not exist"});
+    c.add(p + "wrong-count", with(base, {"--labels", three}), {1},
+          {"labels-3.txt", "has 3 names", "1000 classes"});
+    c.add(p + "empty", with(base, {"--labels", empty}), {1},
+          {"labels-empty.txt", "names no class"});
+    c.add(p + "binary", with(base, {"--labels", binary}), {1}, {"labels-binary.txt", "not a text"});
+  }
+  c.add("labels/blank-lines", predictOn(kChelsea, {"--labels", blank}), {1},
+        {"labels-blank.txt", "names no class"});
+  c.add("labels/not-utf8", predictOn(kChelsea, {"--labels", latin1}), {1},
+        {"labels-latin1.txt", "UTF-8"});
+  c.add("labels/json-not-strings", predictOn(kChelsea, {"--labels", json}), {1},
+        {"labels-bad.json", "item 1"});
+  c.add("labels/empty-line-inside", predictOn(kChelsea, {"--labels", gap}), {1},
+        {"labels-gap.txt", "line 2 is empty"});
+  c.add("labels/folder", predictOn(kChelsea, {"--labels", "{dir}"}), {1}, {"is a folder"});
+  c.add("labels/no-value", predictOn(kChelsea, {"--labels"}), {2}, {"--labels needs a value"});
+}
+
 std::vector<CorpusCase> makeBadInputCorpus(const fs::path& inputs) {
   Corpus c(inputs);
   argumentCases(c);
+  labelsCases(c);
   imageCases(c);
   npyCases(c);
   onnxCases(c);

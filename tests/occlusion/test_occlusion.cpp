@@ -205,6 +205,24 @@ TEST(Occlusion, PlacementCountIsSizeMinusPatchOverStridePlusOne) {
   EXPECT_EQ(r.topClass.size(), size_t(r.rows * r.cols));
 }
 
+TEST(Occlusion, DefaultPatchAndStrideKeepThePapersProportions) {
+  // 50 and 8 on 224 (Zeiler & Fergus fig. 7), round(50 / 224 * W) and round(8 / 224 * W).
+  EXPECT_EQ(defaultOcclusionGeometry(224, 224).patch, 50);
+  EXPECT_EQ(defaultOcclusionGeometry(224, 224).stride, 8);
+  EXPECT_EQ(defaultOcclusionGeometry(227, 227).patch, 51);  // 50.67
+  EXPECT_EQ(defaultOcclusionGeometry(227, 227).stride, 8);  // 8.11
+  EXPECT_EQ(defaultOcclusionGeometry(32, 32).patch, 7);     // 7.14
+  EXPECT_EQ(defaultOcclusionGeometry(32, 32).stride, 1);    // 1.14
+  EXPECT_EQ(defaultOcclusionGeometry(28, 28).patch, 6);     // 6.25
+  EXPECT_EQ(defaultOcclusionGeometry(28, 28).stride, 1);
+  EXPECT_EQ(defaultOcclusionGeometry(8, 8).patch, 2);   // 1.79
+  EXPECT_EQ(defaultOcclusionGeometry(8, 8).stride, 1);  // 0.29, at least 1
+  EXPECT_EQ(defaultOcclusionGeometry(1, 1).patch, 1);
+  // The width sets the scale; the patch never exceeds the smaller side.
+  EXPECT_EQ(defaultOcclusionGeometry(448, 40).patch, 40);
+  EXPECT_EQ(defaultOcclusionGeometry(448, 40).stride, 16);
+}
+
 // A small AlexNet-shaped net (grouped conv, LRN, pooling, dense layers) on 3 x 67 x 67.
 NetworkDef smallAlex() {
   NetBuilder b("small-alex", {3, 67, 67}, 7);

@@ -109,6 +109,19 @@ TEST(ProjectionPicture, ViewCropsToTheReceptiveFieldBesideTheSamePatch) {
                Error);
 }
 
+// A crop upscaled 3x or more (a 28-pixel input's 4 x 4 field) gets a larger caption when the unit
+// fits at that size; a crop shown 1:1 keeps the small one.
+TEST(ProjectionPicture, SmallInputsGetLargerCaptions) {
+  ProjectionViewOptions o;  // cells of at least 128 px
+  const Projection small = makeProjection(28, 28, cv::Rect(0, 0, 4, 4));
+  const cv::Mat a = renderProjectionView(small, makeInput(28, 28), Preprocess::Caffe, {"conv1"}, o);
+  ASSERT_EQ(a.cols, 128 + 4 + 128);
+  EXPECT_EQ(a.rows, 128 + 23);
+  const Projection big = makeProjection(160, 160, cv::Rect(0, 0, 160, 160));
+  const cv::Mat b = renderProjectionView(big, makeInput(160, 160), Preprocess::Caffe, {"conv1"}, o);
+  EXPECT_EQ(b.rows, 160 + 18);
+}
+
 // Columns of the caption band (below the picture) that hold any text pixel.
 int lastTextColumn(const cv::Mat& img, int captionTop) {
   const cv::Vec3b background(32, 32, 32);

@@ -5,7 +5,8 @@
 // the layer list and in the views, tab changes (clicks on the tabs, Ctrl+1..5), clicks on layer
 // rows, the views' and the input panel's options, model switches between small models (nin and
 // fixtures), image switches between the samples and a .npy input (refused with a one-line error
-// by models of another input shape: the only error allowed), occlusion runs, moves of the
+// by models of another input shape: the only error allowed), the views' "How to read this"
+// toggles, occlusion runs (the target picked from its list of class names), moves of the
 // evolution view's checkpoint slider (keys and jumps, superseding its column jobs), training runs
 // started in the train view (alex-small or zf-small, one epoch of a small quadrant IDX dataset),
 // scans of the sample photos from the units view (with nin only: every other model would scan a
@@ -235,6 +236,8 @@ class Soak {
     for (QWidget* c : area->findChildren<QWidget*>()) {
       if (!c->isVisible() || !c->isEnabled()) continue;
       if (qobject_cast<QComboBox*>(c) || qobject_cast<QCheckBox*>(c)) controls << c;
+      // The views' "How to read this" toggles.
+      if (qobject_cast<QToolButton*>(c) && c->objectName() == "helpButton") controls << c;
       // The occlusion view's spin boxes are set by runOcclusion (cheap patches only).
       if (qobject_cast<QSpinBox*>(c) && !qobject_cast<OcclusionView*>(area)) controls << c;
     }
@@ -243,6 +246,10 @@ class Soak {
     if (auto* box = qobject_cast<QCheckBox*>(c)) {
       QTest::mouseClick(box, Qt::LeftButton, {}, QPoint(8, box->height() / 2));
       return QString("check box '%1' -> %2").arg(box->text()).arg(box->isChecked());
+    }
+    if (auto* help = qobject_cast<QToolButton*>(c)) {
+      QTest::mouseClick(help, Qt::LeftButton);
+      return QString("help -> %1").arg(help->isChecked());
     }
     if (auto* spin = qobject_cast<QSpinBox*>(c)) {
       spin->setValue(spin->minimum() + pick(std::max(1, spin->maximum() - spin->minimum() + 1)));

@@ -5,14 +5,17 @@
 // channel, the filters feeding it (none for layers no convolution feeds), the comparison (none for
 // a model without convolutions) and an occlusion map (run once per model, with a patch and stride
 // half the input's side), the train view idle and the evolution view's column of the shipped
-// zf-small run at its first checkpoint (these two do not depend on the model or the layer), and
-// for models that take images and have convolutions the units view of a scan of the sample
-// photos made from the window (Scan Folder), its mosaic and the first unit's cells. No
+// zf-small run at its first checkpoint (these two do not depend on the model or the layer); for
+// models that take images and have convolutions the units view of a scan of the sample photos made
+// from the window (Scan Folder), its mosaic and the first unit's cells; each view's "How to read
+// this" panel is opened and closed once. No
 // error may be reported, in a dialog or in place of a picture. ctest runs each built-in as an
 // entry of its own (ui.walk.NAME) and the fixtures as ui.walk.fixtures.
 #include <QDir>
 #include <QElapsedTimer>
 #include <QTableView>
+#include <QTextBrowser>
+#include <QToolButton>
 #include <QtTest>
 
 #include "core/analysis/scan/scan.h"
@@ -98,6 +101,16 @@ class Walk : public QObject {
           scanned = true;
         }
       }
+      // Its "How to read this" panel opens with text and closes again; the keys stay with the
+      // layer list.
+      if (ViewBase* view = w.view(kViews[v]); view && view->helpButton()) {
+        QTest::mouseClick(view->helpButton(), Qt::LeftButton);
+        QVERIFY2(view->helpPanel()->isVisible() && !view->helpPanel()->toPlainText().isEmpty(),
+                 qPrintable(kViews[v]));
+        QTest::mouseClick(view->helpButton(), Qt::LeftButton);
+        QVERIFY(!view->helpPanel()->isVisible());
+        table->setFocus();
+      }
       if (kViews[v] == "evolution") {
         // The slider to the initialisation: a second column besides the trained one.
         QVERIFY(settle(w, 300000));
@@ -141,12 +154,12 @@ class Walk : public QObject {
 
   void walkFixture_data() {
     QTest::addColumn<QString>("model");
-    for (const char* f :
-         {"onnx/alexnet_torch.onnx", "onnx/alexnet_zoo.onnx", "onnx/batchnorm.onnx",
-          "onnx/matmul_add.onnx", "onnx/nin_torch.onnx", "onnx/nin_zoo.onnx",
-          "onnx/twotower_torch.onnx", "onnx/zfnet_torch.onnx", "onnx/zfnet_zoo.onnx",
-          "keras/keras_alexnet.h5", "keras/keras_alexnet2tower.h5", "keras/keras_cf.h5",
-          "keras/keras_mixed.h5", "keras/keras_nin.h5", "keras/keras_zfnet.h5"})
+    for (const char* f : {"onnx/alexnet_torch.onnx", "onnx/alexnet_zoo.onnx", "onnx/batchnorm.onnx",
+                          "onnx/matmul_add.onnx", "onnx/matmul_add_labels.onnx",
+                          "onnx/nin_torch.onnx", "onnx/nin_zoo.onnx", "onnx/twotower_torch.onnx",
+                          "onnx/zfnet_torch.onnx", "onnx/zfnet_zoo.onnx", "keras/keras_alexnet.h5",
+                          "keras/keras_alexnet2tower.h5", "keras/keras_cf.h5",
+                          "keras/keras_mixed.h5", "keras/keras_nin.h5", "keras/keras_zfnet.h5"})
       QTest::newRow(f) << QDir(kFixtures).filePath(f);
   }
   void walkFixture() {

@@ -12,6 +12,7 @@
 #include <QToolTip>
 #include <QVBoxLayout>
 
+#include "core/base/position_text.h"
 #include "core/error.h"
 #include "ui/convert.h"
 #include "ui/image_view.h"
@@ -83,6 +84,7 @@ ActivationsView::ActivationsView(AppState* state, JobTracker* jobs, QWidget* par
   actual->setToolTip(tr("One screen pixel per grid pixel (1)"));
   m_info = new QLabel(this);
   m_info->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  m_info->setWordWrap(true);  // never cut: long layer names and values wrap
   m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
   auto* bar = new QHBoxLayout;

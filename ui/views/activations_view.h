@@ -62,6 +62,9 @@ class ActivationsView : public ViewBase {
   /// Job slot of the renders.
   static inline const QString kJob = QStringLiteral("activations");
 
+  /// The colormap and normalisation chosen (Export All draws with them too).
+  ActivationGridOptions options() const;
+
  protected:
   void refresh() override;
   void keyPressEvent(QKeyEvent* event) override;
@@ -70,7 +73,6 @@ class ActivationsView : public ViewBase {
  private:
   void updateMarks();
   void saveOptions();
-  ActivationGridOptions options() const;
 
   ImageView* m_view;
   QComboBox* m_colormap;

@@ -57,6 +57,7 @@ CompareView::CompareView(AppState* state, JobTracker* jobs, QWidget* parent)
   m_spectrum->setChecked(Settings::viewOption("compare/spectrum", true).toBool());
   m_info = new QLabel(this);
   m_info->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  m_info->setWordWrap(true);  // never cut: long layer names and values wrap
   bar->addStretch(1);
   auto* bar2 = new QHBoxLayout;
   bar2->addWidget(new QLabel(tr("Normalise:"), this));

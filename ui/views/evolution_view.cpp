@@ -13,6 +13,7 @@
 #include <QVBoxLayout>
 
 #include "core/analysis/training/dataset.h"
+#include "core/base/position_text.h"
 #include "core/engine.h"
 #include "core/error.h"
 #include "core/model/small_nets.h"
@@ -142,6 +143,9 @@ EvolutionView::EvolutionView(AppState* state, JobTracker* jobs, const QString& s
     : ViewBase(state, jobs, parent), m_samplesDir(samplesDir) {
   m_source = new QComboBox(this);
   m_source->setToolTip(tr("The training run whose checkpoints are shown"));
+  // Run folders and image folders are long paths: the combos do not widen the window for them.
+  m_source->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  m_source->setMinimumContentsLength(14);
   for (const char* name : {"zf-small", "alex-small"})
     if (shippedRunDir(name))
       m_source->addItem(tr("%1 (shipped run)").arg(name), QString::fromLatin1(name));
@@ -152,6 +156,8 @@ EvolutionView::EvolutionView(AppState* state, JobTracker* jobs, const QString& s
   m_layer->setMinimumContentsLength(16);
   m_images = new QComboBox(this);
   m_images->setToolTip(tr("The images searched for each unit's strongest activation"));
+  m_images->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  m_images->setMinimumContentsLength(14);
   std::error_code ec;
   if (fs::exists(fs::path(kFashionMnistDir) / "t10k-images-idx3-ubyte.gz", ec) ||
       fs::exists(fs::path(kFashionMnistDir) / "t10k-images-idx3-ubyte", ec))
@@ -166,7 +172,7 @@ EvolutionView::EvolutionView(AppState* state, JobTracker* jobs, const QString& s
   m_slider->setPageStep(1);
   m_slider->setEnabled(false);
   m_checkpointLabel = new QLabel(this);
-  m_checkpointLabel->setMinimumWidth(260);
+  m_checkpointLabel->setMinimumWidth(200);
   m_unit = new QComboBox(this);
   m_unit->setToolTip(tr("The unit whose best image's activations are shown"));
   m_info = new QLabel(this);
@@ -191,12 +197,14 @@ EvolutionView::EvolutionView(AppState* state, JobTracker* jobs, const QString& s
   bar->addWidget(new QLabel(tr("Layer:"), this));
   bar->addWidget(m_layer);
   bar->addSpacing(8);
-  bar->addWidget(new QLabel(tr("Images:"), this));
-  bar->addWidget(m_images, 1);
-  bar->addWidget(m_chooseImages);
-  bar->addSpacing(8);
   bar->addWidget(m_export);
+  // The images go on the slider's row: one row for all of it would make the window wider than
+  // a 1024-pixel screen.
   auto* sliderBar = new QHBoxLayout;
+  sliderBar->addWidget(new QLabel(tr("Images:"), this));
+  sliderBar->addWidget(m_images, 1);
+  sliderBar->addWidget(m_chooseImages);
+  sliderBar->addSpacing(8);
   sliderBar->addWidget(new QLabel(tr("Checkpoint:"), this));
   sliderBar->addWidget(m_slider, 1);
   sliderBar->addWidget(m_checkpointLabel);

@@ -52,6 +52,7 @@ FiltersView::FiltersView(AppState* state, JobTracker* jobs, QWidget* parent)
   m_channels->setCurrentIndex(Settings::viewOption("filters/channels", 0).toInt());
   m_info = new QLabel(this);
   m_info->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  m_info->setWordWrap(true);  // never cut: long layer names and values wrap
   auto* fit = new QToolButton(this);
   fit->setText(tr("Fit"));
   auto* actual = new QToolButton(this);

@@ -55,13 +55,14 @@ class FiltersView : public ViewBase {
 
   /// Job slot of the renders.
   static inline const QString kJob = QStringLiteral("filters");
+  /// The normalisation and tiles chosen (Export All draws with the normalisation too).
+  FilterGridOptions options() const;
 
  protected:
   void refresh() override;
 
  private:
   void updateMarks();
-  FilterGridOptions options() const;
 
   ImageView* m_view;
   QComboBox* m_normalization;

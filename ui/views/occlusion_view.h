@@ -12,6 +12,7 @@
 #include "ui/views/view_base.h"
 
 class QCheckBox;
+class QComboBox;
 class QLabel;
 class QProgressBar;
 class QPushButton;
@@ -50,6 +51,15 @@ class OcclusionView : public ViewBase {
   void setAutoRun(bool autoRun);
   /// Sets the patch size and the stride.
   void setPatch(int patch, int stride);
+  /// The patch size and stride set.
+  int patch() const;
+  int stride() const;
+  /// The target class chosen (-1: the unoccluded top-1); -2 when the typed text names no class.
+  int targetClass() const;
+  /// Chooses the target class (-1: top-1).
+  void setTargetClass(int index);
+  /// The target chooser (an editable list of "K  name" filtered by substring as you type).
+  QComboBox* targetBox() const { return m_target; }
   /// The last finished run (null when none or out of date).
   const std::shared_ptr<const OcclusionPicture>& picture() const { return m_picture; }
 
@@ -61,12 +71,14 @@ class OcclusionView : public ViewBase {
 
  private:
   void setRunning(bool running);
+  void fillTargets();
+  void showMessage(const QString& text);
 
   ImageView* m_heatmap;
   ImageView* m_labels;
   QSpinBox* m_patch;
   QSpinBox* m_stride;
-  QSpinBox* m_target;
+  QComboBox* m_target;
   QCheckBox* m_feature;
   QCheckBox* m_auto;
   QPushButton* m_run;

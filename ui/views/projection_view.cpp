@@ -1,5 +1,6 @@
 #include "ui/views/projection_view.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -12,6 +13,7 @@
 #include <QVBoxLayout>
 #include <opencv2/imgproc.hpp>
 
+#include "core/base/position_text.h"
 #include "core/render/projection_view.h"
 #include "ui/convert.h"
 #include "ui/image_view.h"
@@ -96,6 +98,7 @@ ProjectionView::ProjectionView(AppState* state, JobTracker* jobs, QWidget* paren
   m_showTop->setChecked(Settings::viewOption("projection/top", true).toBool());
   m_info = new QLabel(this);
   m_info->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  m_info->setWordWrap(true);  // never cut: long layer names and values wrap
 
   auto* bar = new QHBoxLayout;
   bar->addWidget(new QLabel(tr("Mode:"), this));
@@ -141,6 +144,9 @@ ProjectionView::ProjectionView(AppState* state, JobTracker* jobs, QWidget* paren
   };
   connect(m_state, &AppState::forwardChanged, this, reset);
   connect(m_state, &AppState::layerChanged, this, reset);
+  // The LRN rule only matters for networks with an LRN layer.
+  connect(m_state, &AppState::modelChanged, this, &ProjectionView::updateLrnChoice);
+  updateLrnChoice();
   auto reproject = [this] {
     m_jobs->cancel(kJob);
     invalidate();
@@ -160,6 +166,19 @@ ProjectionView::ProjectionView(AppState* state, JobTracker* jobs, QWidget* paren
     if (col >= 0 && row >= 0 && col < columns && i < n)
       m_state->setChannel(m_top->projections[size_t(i)].channel);
   });
+}
+
+void ProjectionView::updateLrnChoice() {
+  const NetworkDef* def = m_state->def();
+  const bool hasLrn =
+      def && std::any_of(def->layers.begin(), def->layers.end(),
+                         [](const LayerSpec& l) { return l.type == LayerType::LRN; });
+  m_lrn->setEnabled(hasLrn);
+  m_lrn->setToolTip(
+      hasLrn ? tr("How the projection passes the LRN layers: their true gradient, or unchanged")
+      : def  ? tr("%1 has no LRN layer: this choice changes nothing")
+                  .arg(QString::fromStdString(def->name))
+            : tr("Open a model with LRN layers to choose how projections pass them"));
 }
 
 bool ProjectionView::showsTop() const {
@@ -242,16 +261,14 @@ void ProjectionView::refresh() {
         m_overlay->setMarks(
             {{QRectF(p.field.x, p.field.y, p.field.width, p.field.height), QColor(255, 80, 60)}});
         m_info->setText(
-            tr("%1 #%2 at %3 = %4 · %5 · field %6×%7 at (%8, %9) · %10 ms")
+            tr("%1 #%2 at %3 = %4 · %5 · field %6 · %7 ms")
                 .arg(m_state->layerName(int(p.layer)))
                 .arg(p.channel)
                 .arg(positionText(p.position) + (chosen ? tr(" (chosen)") : tr(" (maximum)")))
                 .arg(double(p.activation), 0, 'g', 4)
                 .arg(QString::fromUtf8(projectionModeName(p.mode)))
-                .arg(p.field.width)
-                .arg(p.field.height)
-                .arg(p.field.x)
-                .arg(p.field.y)
+                .arg(QString::fromStdString(
+                    regionText(p.field.y, p.field.x, p.field.height, p.field.width)))
                 .arg(m_picture->milliseconds, 0, 'f', 0));
         m_info->setToolTip(m_info->text());
         emit projectionShown(p.channel);

@@ -83,6 +83,7 @@ class ProjectionView : public ViewBase {
   void refresh() override;
 
  private:
+  void updateLrnChoice();
   std::shared_ptr<SharedProjector> projectorFor(const std::shared_ptr<const Activations>& acts,
                                                 bool top);
   void refreshTop();

@@ -128,8 +128,13 @@ TrainView::TrainView(AppState* state, JobTracker* jobs, QWidget* parent)
   m_dataKind->addItem(tr("CIFAR-10 (binary batches)"), QStringLiteral("cifar10"));
   m_dataKind->addItem(tr("Class folders"), QStringLiteral("folder"));
   m_dataKind->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Fixed);
+  // Narrow enough for a 1024-pixel screen (the longest choice is cut, its tooltip is not).
+  m_dataKind->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  m_dataKind->setMinimumContentsLength(13);
+  m_model->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  m_model->setMinimumContentsLength(20);
   m_dataDir = new QLineEdit(this);
-  m_dataDir->setMinimumWidth(120);
+  m_dataDir->setMinimumWidth(80);
   m_dataBrowse = new QPushButton(tr("Browse…"), this);
   m_epochs = new QSpinBox(this);
   m_epochs->setRange(1, 1000);

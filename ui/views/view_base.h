@@ -17,6 +17,9 @@
 #include "ui/app_state.h"
 #include "ui/jobs.h"
 
+class QTextBrowser;
+class QToolButton;
+
 namespace zfvis::ui {
 
 /// What File -> Export View writes for a view: a PNG and the numbers behind it. For a chosen
@@ -45,6 +48,14 @@ class ViewBase : public QWidget {
   bool refreshPending() const { return m_refreshQueued; }
   /// Recomputes now if out of date (tests call this for hidden views).
   void refreshNow();
+  /// Adds the "How to read this" toggle (at the end of the view's first row of controls) and its
+  /// collapsed text (helpText(viewId()), under that row); nothing for a view without a text.
+  /// MainWindow calls it once the view is built.
+  void installHelp();
+  /// The toggle (null without help).
+  QToolButton* helpButton() const { return m_helpButton; }
+  /// The help text panel, hidden until the toggle is checked (null without help).
+  QTextBrowser* helpPanel() const { return m_helpText; }
 
  protected:
   /// Recomputes what the view shows (start jobs here).
@@ -61,6 +72,8 @@ class ViewBase : public QWidget {
 
  private:
   void scheduleRefresh();
+  QToolButton* m_helpButton = nullptr;
+  QTextBrowser* m_helpText = nullptr;
   bool m_dirty = true;
   bool m_refreshQueued = false;
 };
