@@ -11,21 +11,22 @@ void findChannelPeaks(const float* p, int64_t height, int64_t width, int64_t row
   for (int first = 0; first < lanes; first += kChunk) {
     const int n = std::min(kChunk, lanes - first);
     float best[kChunk];
-    int64_t at[kChunk];
+    int32_t at[kChunk];  // y * width + x (a map is far smaller than 2^31)
     std::fill(best, best + n, std::numeric_limits<float>::quiet_NaN());
     std::fill(at, at + n, 0);
     for (int64_t y = 0; y < height; ++y) {
       const float* row = p + y * rowStep + first;
       for (int64_t x = 0; x < width; ++x) {
         const float* q = row + x * colStep;
+        const int32_t pos = int32_t(y * width + x);
         for (int l = 0; l < n; ++l) {
           const float v = q[l];
           // Strictly greater, so the first maximum wins; a NaN never compares greater, and the
-          // first non-NaN value replaces the NaN the search starts from.
-          if (v > best[l] || (best[l] != best[l] && v == v)) {
-            best[l] = v;
-            at[l] = y * width + x;
-          }
+          // first non-NaN value replaces the NaN the search starts from. Branch-free, so the
+          // lanes of a channel block can vectorise.
+          const bool take = v > best[l] || (best[l] != best[l] && v == v);
+          best[l] = take ? v : best[l];
+          at[l] = take ? pos : at[l];
         }
       }
     }

@@ -718,10 +718,16 @@ std::vector<ChannelPeak> Activations::channelPeaks(size_t layer) const {
   const int64_t block = b.inner_nblks ? b.inner_blks[0] : 1;
   const int64_t rowStep = s.rank() == 3 ? b.strides[2] : 0;
   const int64_t colStep = s.rank() == 3 ? b.strides[3] : 0;
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t c0 = 0; c0 < C; c0 += block)
-      findChannelPeaks(base + n * b.strides[0] + (c0 / block) * b.strides[1], H, W, rowStep,
-                       colStep, int(std::min(block, C - c0)), &peaks[size_t(n * C + c0)]);
+  // Samples and channel blocks are independent: spread them over the engine's threads.
+  const int64_t blocks = (C + block - 1) / block;
+  const int threads =
+      m_net->options().threads > 0 ? m_net->options().threads : omp_get_max_threads();
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t i = 0; i < N * blocks; ++i) {
+    const int64_t n = i / blocks, c0 = (i % blocks) * block;
+    findChannelPeaks(base + n * b.strides[0] + (c0 / block) * b.strides[1], H, W, rowStep, colStep,
+                     int(std::min(block, C - c0)), &peaks[size_t(n * C + c0)]);
+  }
   return peaks;
 }
 
