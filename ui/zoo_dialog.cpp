@@ -25,7 +25,13 @@ ZooDialog::ZooDialog(QWidget* parent) : QDialog(parent) {
   } catch (const std::exception& e) {
     cacheText = QString::fromUtf8(e.what());
   }
-  auto* about = new QLabel(QString::fromStdString(manifest.about), this);
+  // The manifest's "about" is written for the project's developers; users get this.
+  auto* about =
+      new QLabel(tr("Pretrained ImageNet models from the ONNX Model Zoo (github.com/onnx/models). "
+                    "Each file is "
+                    "downloaded once, checked against the size and SHA-256 digest recorded in that "
+                    "repository, and kept in the cache folder below for later sessions."),
+                 this);
   about->setWordWrap(true);
   m_table = new QTableWidget(int(manifest.models.size()), 6, this);
   m_table->setHorizontalHeaderLabels(

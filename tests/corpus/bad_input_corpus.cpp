@@ -937,15 +937,15 @@ void scanCases(Corpus& c) {
 }  // namespace
 
 // --labels FILE (predict, occlusion, export): a missing, empty, binary or miscounted file is one
-// line naming the file, exit 1; nin has 1000 classes.
+// line naming the file, exit 1; nin has 256 classes.
 void labelsCases(Corpus& c) {
   auto with = [](Args a, Args extra) {
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   };
-  std::string thousand;
-  for (int i = 0; i < 1000; ++i) thousand += "class number " + std::to_string(i) + "\n";
-  const std::string good = c.file("labels-1000.txt", thousand);
+  std::string names;
+  for (int i = 0; i < 256; ++i) names += "class number " + std::to_string(i) + "\n";
+  const std::string good = c.file("labels-256.txt", names);
   const std::string three = c.file("labels-3.txt", "cat\ndog\nbird\n");
   const std::string empty = c.file("labels-empty.txt", "");
   const std::string blank = c.file("labels-blank.txt", "\n\n\n");
@@ -954,7 +954,7 @@ void labelsCases(Corpus& c) {
   const std::string latin1 = c.file("labels-latin1.txt", "caf\xe9\n");
   const std::string json = c.file("labels-bad.json", "[\"cat\", 3]");
   const std::string gap = c.file("labels-gap.txt", "cat\n\ndog\n");
-  c.add("labels/valid-1000", predictOn(kChelsea, {"--labels", good}), {0});
+  c.add("labels/valid-256", predictOn(kChelsea, {"--labels", good}), {0});
   const Args occlusion = {"occlusion", "--model", "nin",      "--image", kChelsea,
                           "--patch",   "200",     "--stride", "100"};
   const Args exportArgs = {"export", "--model", "nin",           "--image", kChelsea,
@@ -966,7 +966,7 @@ void labelsCases(Corpus& c) {
     c.add(p + "missing", with(base, {"--labels", c.path("no-such-labels.txt")}), {1},
           {"no-such-labels.txt", "does not exist"});
     c.add(p + "wrong-count", with(base, {"--labels", three}), {1},
-          {"labels-3.txt", "has 3 names", "1000 classes"});
+          {"labels-3.txt", "has 3 names", "256 classes"});
     c.add(p + "empty", with(base, {"--labels", empty}), {1},
           {"labels-empty.txt", "names no class"});
     c.add(p + "binary", with(base, {"--labels", binary}), {1}, {"labels-binary.txt", "not a text"});
