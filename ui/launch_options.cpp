@@ -6,7 +6,7 @@ namespace zfvis::ui {
 
 const QStringList& viewNames() {
   static const QStringList names = {"activations", "filters", "projection", "compare",
-                                    "occlusion",   "train",   "evolution"};
+                                    "occlusion",   "train",   "evolution", "graph"};
   return names;
 }
 
@@ -25,7 +25,11 @@ bool parseLaunchOptions(const QStringList& arguments, LaunchOptions& out, QStrin
   QCommandLineOption shot("screenshot",
                           "Render the window once everything is computed, save it as PNG, exit.",
                           "OUT.png");
-  p.addOptions({model, weights, image, layer, view, shot});
+  QCommandLineOption offline(
+      "offline",
+      "Without --model: when the trained AlexNet is not in the Model Zoo cache, open the shipped "
+      "zf-small trained on Fashion-MNIST instead of the start page.");
+  p.addOptions({model, weights, image, layer, view, shot, offline});
   if (!p.parse(arguments)) {
     error = p.errorText();
     return false;
@@ -58,6 +62,7 @@ bool parseLaunchOptions(const QStringList& arguments, LaunchOptions& out, QStrin
     }
   }
   out.screenshot = p.value(shot);
+  out.offline = p.isSet(offline);
   return true;
 }
 

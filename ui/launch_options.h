@@ -1,6 +1,7 @@
 // The GUI's command line: zfvis [--model M] [--weights W] [--image I] [--layer L]
-// [--view activations|filters|projection|compare|occlusion|train|evolution]
-// [--screenshot OUT.png].
+// [--view activations|filters|projection|compare|occlusion|train|evolution|graph] [--offline]
+// [--screenshot OUT.png]. Without --model the trained AlexNet opens from the Model Zoo cache, else
+// the start page offers it (--offline: the shipped trained zf-small opens instead).
 #pragma once
 
 #include <QString>
@@ -9,7 +10,7 @@
 namespace zfvis::ui {
 
 struct LaunchOptions {
-  QString model = QStringLiteral("caffe-alexnet");  // built-in name or model file
+  QString model;  // built-in name or model file; empty: the start model (core/start_model.h)
   QString weights;                                  // Keras weights for a built-in
   QString image;                                    // image file; empty: the chelsea sample
   QString layer;                                    // layer name or index; empty: default
@@ -17,6 +18,7 @@ struct LaunchOptions {
   QString screenshot;                               // save a grab of the window here and exit
   bool modelGiven = false;                          // --model was on the command line
   bool imageGiven = false;                          // --image was on the command line
+  bool offline = false;  // --offline: without --model, open the best model needing no download
 };
 
 /// The views --view accepts, in tab order.
