@@ -152,8 +152,8 @@ std::vector<std::pair<std::string, std::string>> weightStatsRows(const WeightSta
           {"Max", number(s.max)},
           {"Mean", number(s.mean)},
           {"Std", number(s.std)},
-          {"Near zero", number(100.0 * s.nearZeroFraction) + " % (|w| <= " +
-                            number(s.nearZeroThreshold) + ")"}};
+          {"Near zero",
+           number(100.0 * s.nearZeroFraction) + " % (|w| <= " + number(s.nearZeroThreshold) + ")"}};
 }
 
 LayerGraph layoutLayerGraph(const NetworkDef& def) {

@@ -36,21 +36,21 @@ WeightStats weightStats(const Tensor& t);
 /// One layer's properties.
 struct LayerInfo {
   std::string name;
-  std::string op;                     // ONNX operator name ("Conv", "Gemm", "MaxPool", ...)
-  std::vector<std::string> inputs;    // producer layer names (or the network input's name)
-  std::vector<Shape> inputShapes;     // per-sample shapes of the inputs
-  Shape outputShape;                  // per-sample output shape
-  int64_t params = 0;                 // learnable parameters
-  bool windowed = false;              // Conv or pooling: the fields below are meaningful
-  int kernelH = 1, kernelW = 1;       // window
-  int strideH = 1, strideW = 1;       // stride
-  Padding pad;                        // explicit padding
-  int dilationH = 1, dilationW = 1;   // Conv only
-  int groups = 1;                     // Conv only
-  bool ceilMode = false;              // pooling only
-  int outChannels = 0;                // Conv: output channels; Dense: units; else 0
-  ReceptiveField field;               // on the input
-  std::optional<Shape> weightShape;   // the weight tensor's shape, when the layer has one
+  std::string op;                    // ONNX operator name ("Conv", "Gemm", "MaxPool", ...)
+  std::vector<std::string> inputs;   // producer layer names (or the network input's name)
+  std::vector<Shape> inputShapes;    // per-sample shapes of the inputs
+  Shape outputShape;                 // per-sample output shape
+  int64_t params = 0;                // learnable parameters
+  bool windowed = false;             // Conv or pooling: the fields below are meaningful
+  int kernelH = 1, kernelW = 1;      // window
+  int strideH = 1, strideW = 1;      // stride
+  Padding pad;                       // explicit padding
+  int dilationH = 1, dilationW = 1;  // Conv only
+  int groups = 1;                    // Conv only
+  bool ceilMode = false;             // pooling only
+  int outChannels = 0;               // Conv: output channels; Dense: units; else 0
+  ReceptiveField field;              // on the input
+  std::optional<Shape> weightShape;  // the weight tensor's shape, when the layer has one
 };
 
 /// The properties of layer `i` of `def`; `shapes` are def.outputShapes() and `fields`

@@ -18,10 +18,10 @@ inline constexpr const char* kStartPageZooIds[] = {"bvlc-alexnet", "zfnet512"};
 
 /// The model to open at start and why.
 struct StartChoice {
-  std::string spec;        // model to open (a cached zoo file or a built-in); empty: none
-  bool fromZoo = false;    // spec is the verified cached zoo file
-  bool offline = false;    // spec is the offline fallback
-  std::string message;     // one line for the status bar, saying why
+  std::string spec;      // model to open (a cached zoo file or a built-in); empty: none
+  bool fromZoo = false;  // spec is the verified cached zoo file
+  bool offline = false;  // spec is the offline fallback
+  std::string message;   // one line for the status bar, saying why
 };
 
 /// Without --model: the verified cached file of manifest entry kStartZooId in `cacheDir` (an

@@ -6,7 +6,7 @@ namespace zfvis::ui {
 
 const QStringList& viewNames() {
   static const QStringList names = {"activations", "filters", "projection", "compare",
-                                    "occlusion",   "train",   "evolution", "graph"};
+                                    "occlusion",   "train",   "evolution",  "graph"};
   return names;
 }
 

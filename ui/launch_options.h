@@ -10,14 +10,14 @@
 namespace zfvis::ui {
 
 struct LaunchOptions {
-  QString model;  // built-in name or model file; empty: the start model (core/start_model.h)
-  QString weights;                                  // Keras weights for a built-in
-  QString image;                                    // image file; empty: the chelsea sample
-  QString layer;                                    // layer name or index; empty: default
-  QString view = QStringLiteral("activations");     // the tab shown first
-  QString screenshot;                               // save a grab of the window here and exit
-  bool modelGiven = false;                          // --model was on the command line
-  bool imageGiven = false;                          // --image was on the command line
+  QString model;    // built-in name or model file; empty: the start model (core/start_model.h)
+  QString weights;  // Keras weights for a built-in
+  QString image;    // image file; empty: the chelsea sample
+  QString layer;    // layer name or index; empty: default
+  QString view = QStringLiteral("activations");  // the tab shown first
+  QString screenshot;                            // save a grab of the window here and exit
+  bool modelGiven = false;                       // --model was on the command line
+  bool imageGiven = false;                       // --image was on the command line
   bool offline = false;  // --offline: without --model, open the best model needing no download
 };
 

@@ -214,9 +214,8 @@ void MainWindow::createViews() {
   auto* train = new TrainView(m_state, m_jobs, this);
   auto* evolution = new EvolutionView(m_state, m_jobs, m_samplesDir, this);
   m_views << train << evolution << new GraphView(m_state, m_jobs, this);
-  const QStringList titles = {tr("Activations"), tr("Filters"), tr("Projection"),
-                              tr("Compare"),     tr("Occlusion"), tr("Train"),
-                              tr("Evolution"),   tr("Graph")};
+  const QStringList titles = {tr("Activations"), tr("Filters"), tr("Projection"), tr("Compare"),
+                              tr("Occlusion"),   tr("Train"),   tr("Evolution"),  tr("Graph")};
   // A checkpoint opens as File > Open Model opens a file; a run opens in the evolution view.
   connect(train, &TrainView::openModelRequested, this,
           [this](const QString& path) { m_controller->openModel(path); });

@@ -94,8 +94,8 @@ void PropertiesPanel::showLayer(int layer) {
     return;
   }
   try {
-    fill(m_layerGroup, layerInfoRows(layerInfo(net->def(), size_t(layer), geometry->shapes,
-                                               geometry->fields)));
+    fill(m_layerGroup,
+         layerInfoRows(layerInfo(net->def(), size_t(layer), geometry->shapes, geometry->fields)));
   } catch (const std::exception& e) {
     fill(m_layerGroup, {{"Error", e.what()}});
   }
@@ -109,9 +109,7 @@ void PropertiesPanel::showLayer(int layer) {
   // Up to tens of millions of values (AlexNet fc6): off the GUI thread. The job holds the net.
   m_jobs->start(
       kJob, tr("Weight statistics of %1").arg(QString::fromStdString(spec.name)),
-      [net, layer](ProgressSink&) {
-        return weightStats(net->def().layers[size_t(layer)].weights);
-      },
+      [net, layer](ProgressSink&) { return weightStats(net->def().layers[size_t(layer)].weights); },
       [this](const WeightStats& s) {
         fill(m_weightGroup, weightStatsRows(s));
         m_statsReady = true;

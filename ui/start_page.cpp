@@ -5,13 +5,13 @@
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileInfo>
-#include <QMimeData>
 #include <QFrame>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
+#include <QMimeData>
 #include <QPushButton>
 #include <QVBoxLayout>
 
@@ -175,9 +175,10 @@ void StartPage::updateZooButtons() {
     std::error_code ec;
     const bool cached = !cache.empty() && std::filesystem::exists(zooModelPath(*m, cache), ec);
     const QString name = shortName(m->id);
-    b->setText(cached ? tr("Open the trained %1 (downloaded)").arg(name)
-                      : tr("Fetch the trained %1 (%2 MB)").arg(name).arg(double(m->size) / 1e6, 0,
-                                                                          'f', 1));
+    b->setText(
+        cached
+            ? tr("Open the trained %1 (downloaded)").arg(name)
+            : tr("Fetch the trained %1 (%2 MB)").arg(name).arg(double(m->size) / 1e6, 0, 'f', 1));
   }
 }
 

@@ -122,7 +122,8 @@ TEST(LayerGraph, TwoTowerAlexnetKeepsTheTowersApart) {
   for (size_t i = 0; i < def.layers.size(); ++i) {
     int deepest = 0;
     for (const LayerGraph::Edge& e : g.edges)
-      if (e.to == int(i)) deepest = std::max(deepest, e.from < 0 ? 0 : g.nodes[size_t(e.from)].depth);
+      if (e.to == int(i))
+        deepest = std::max(deepest, e.from < 0 ? 0 : g.nodes[size_t(e.from)].depth);
     EXPECT_EQ(g.nodes[i].depth, deepest + 1) << def.layers[i].name;
   }
   // Columns within a row are distinct and within the row's width.
@@ -198,7 +199,8 @@ TEST(StartModel, CachedOfflineAndMissing) {
   EXPECT_TRUE(offline.offline);
   if (shippedRunDir("zf-small")) {
     EXPECT_EQ(offline.spec, "zf-small");
-    EXPECT_EQ(offline.message, "AlexNet weights are not cached; opened the trained zf-small (offline)");
+    EXPECT_EQ(offline.message,
+              "AlexNet weights are not cached; opened the trained zf-small (offline)");
   }
   EXPECT_EQ(chooseStartModel(manifest, fs::path(), true).spec, offline.spec);
   EXPECT_TRUE(chooseStartModel(embeddedZooManifest(), cache, false).spec.empty());

@@ -118,7 +118,8 @@ class StartPropsTest : public QObject {
     QCOMPARE(w.statusBar()->currentMessage(), w.startMessage());
     QVERIFY(page->message().contains("243.9 MB"));
     QVERIFY(page->fetchButton("bvlc-alexnet"));
-    QCOMPARE(page->fetchButton("bvlc-alexnet")->text(), QString("Fetch the trained AlexNet (243.9 MB)"));
+    QCOMPARE(page->fetchButton("bvlc-alexnet")->text(),
+             QString("Fetch the trained AlexNet (243.9 MB)"));
     QVERIFY(page->fetchButton("zfnet512")->text().contains("349.0 MB"));
     // Built-ins say whether they are trained.
     QStringList items;
@@ -312,7 +313,8 @@ class StartPropsTest : public QObject {
     };
     QVERIFY2(close(p->value("Min"), mn), qPrintable(p->value("Min")));
     QVERIFY2(close(p->value("Max"), mx), qPrintable(p->value("Max")));
-    QVERIFY2(close(p->value("Std"), std::sqrt(var / double(wt.numel()))), qPrintable(p->value("Std")));
+    QVERIFY2(close(p->value("Std"), std::sqrt(var / double(wt.numel()))),
+             qPrintable(p->value("Std")));
     QVERIFY2(std::abs(p->value("Mean").toDouble() - mean) < 1e-4, qPrintable(p->value("Mean")));
     QCOMPARE(p->value("Values"), QString("34,848"));
     QVERIFY(p->value("Near zero").contains("%"));

@@ -147,7 +147,8 @@ void GraphView::refresh() {
     return box;
   };
   const QRectF inputBox = boxAt(0, 0, 1);
-  addBox(inputBox, QString::fromStdString(def.input.name), tr("input %1").arg(QString::fromStdString(def.input.shape.str())),
+  addBox(inputBox, QString::fromStdString(def.input.name),
+         tr("input %1").arg(QString::fromStdString(def.input.shape.str())),
          QColor(0xee, 0xee, 0xee), -1)
       ->setToolTip(tr("The network input"));
   QVector<QRectF> rects;
@@ -158,8 +159,8 @@ void GraphView::refresh() {
     rects << r;
     const QString op = QString::fromStdString(std::string(onnxOpName(l.type)));
     const QString shape = QString::fromStdString(shapes[i].str());
-    auto* box = addBox(r, QString::fromStdString(l.name), op + "  " + shape, fillFor(l.type),
-                       int(i));
+    auto* box =
+        addBox(r, QString::fromStdString(l.name), op + "  " + shape, fillFor(l.type), int(i));
     box->setToolTip(tr("%1: %2, output %3, %4 parameters")
                         .arg(QString::fromStdString(l.name), op, shape,
                              QString::fromStdString(thousandsSeparated(l.paramCount()))));
