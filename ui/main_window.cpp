@@ -317,8 +317,8 @@ void MainWindow::createMenus() {
 
   m_viewMenu = menuBar()->addMenu(tr("&View"));
   for (int i = 0; i < m_views.size(); ++i) {
-    QAction* a =
-        m_viewMenu->addAction(m_tabs->tabText(i), this, [this, i] { m_tabs->setCurrentIndex(i); });
+    QAction* a = m_viewMenu->addAction(m_tabs->tabText(i), this,
+                                       [this, i] { showView(m_views[i]->viewId()); });
     a->setShortcut(QKeySequence(Qt::CTRL | (Qt::Key_1 + i)));
   }
   m_viewMenu->addSeparator();
@@ -473,13 +473,19 @@ void MainWindow::setStartMessage(const QString& message) {
 }
 
 void MainWindow::updateStartPage() {
-  const bool noModel = !m_state->def();
-  m_startPage->setVisible(noModel);
-  m_tabs->setVisible(!noModel);
-  if (noModel) m_startPage->updateZooButtons();
+  const bool start = !m_state->def() && !m_startPageDismissed;
+  m_startPage->setVisible(start);
+  m_tabs->setVisible(!start);
+  if (start) m_startPage->updateZooButtons();
 }
 
 void MainWindow::showView(const QString& id) {
+  // Train and Evolution need no open model: asking for them puts the tabs in place of the start
+  // page.
+  if (id == "train" || id == "evolution") {
+    m_startPageDismissed = true;
+    updateStartPage();
+  }
   for (int i = 0; i < m_views.size(); ++i)
     if (m_views[i]->viewId() == id) m_tabs->setCurrentIndex(i);
 }

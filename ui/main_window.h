@@ -63,7 +63,8 @@ class MainWindow : public QMainWindow {
 
   /// Opens the model, image, layer and view of the command line.
   void applyLaunchOptions(const LaunchOptions& options);
-  /// Shows the view with this id ("activations", "filters", ...).
+  /// Shows the view with this id ("activations", "filters", ...); "train" and "evolution" also
+  /// replace the start page (they need no model).
   void showView(const QString& id);
   /// The id of the view shown.
   QString currentViewId() const;
@@ -158,6 +159,7 @@ class MainWindow : public QMainWindow {
   StartPage* m_startPage = nullptr;
   std::shared_ptr<const ZooManifest> m_zoo;
   QString m_startMessage;
+  bool m_startPageDismissed = false;  // a view that needs no model was asked for
   QMenu* m_recentModels = nullptr;
   QMenu* m_recentImages = nullptr;
   QMenu* m_viewMenu = nullptr;

@@ -105,7 +105,9 @@ StartPage::StartPage(std::shared_ptr<const ZooManifest> manifest, QWidget* paren
   });
   builtinLayout->addWidget(m_builtins, 1);
   auto* builtinNote = new QLabel(tr("Untrained built-ins have random weights: they show the "
-                                    "architecture, not learned features."),
+                                    "architecture, not learned features. To train one yourself: "
+                                    "View ▸ Train (Ctrl+6); to watch a training run's "
+                                    "checkpoints: View ▸ Evolution (Ctrl+7)."),
                                  this);
   builtinNote->setWordWrap(true);
   builtinLayout->addWidget(builtinNote);

@@ -126,13 +126,19 @@ class StartPropsTest : public QObject {
     for (int i = 0; i < page->builtins()->count(); ++i) items << page->builtins()->item(i)->text();
     QVERIFY(items.contains("caffe-alexnet — untrained"));
     if (shippedRunDir("zf-small")) QVERIFY(items.contains("zf-small — trained on Fashion-MNIST"));
+    // Views that need no model replace the page; the others leave it.
+    w.showView("filters");
+    QVERIFY(page->isVisible());
+    QTest::keyClick(&w, Qt::Key_7, Qt::ControlModifier);  // View > Evolution
+    QCOMPARE(w.currentViewId(), QString("evolution"));
+    QVERIFY(!page->isVisible());
+    QVERIFY(w.findChild<QTabWidget*>()->isVisible());
     // Recent models come from the settings; activating one opens it and the page gives way.
     QCOMPARE(page->recent()->item(0)->text(), QString("nin"));
     emit page->recent()->itemActivated(page->recent()->item(0));
     QVERIFY(settle());
     QVERIFY(w.state()->def());
     QCOMPARE(QString::fromStdString(w.state()->def()->name), QString("nin"));
-    QVERIFY(!page->isVisible());
     QVERIFY(w.findChild<QTabWidget*>()->isVisible());
   }
 
