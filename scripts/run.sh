@@ -23,7 +23,7 @@ cli=build/app/zfvis-cli
 model=caffe-alexnet conv1=conv1 conv5=conv5 note="the weights are untrained built-ins: see the README for real weights"
 if "$cli" layers --model zoo:bvlc-alexnet >/dev/null 2>&1; then
   model=zoo:bvlc-alexnet note="trained BVLC AlexNet from the Model Zoo cache"
-  conv1=$("$cli" layers --model "$model" | awk '$3 == "Conv" {print $2; exit}')
+  conv1=$("$cli" layers --model "$model" | awk '$3 == "Conv" && !f {print $2; f = 1}')
   conv5=$("$cli" layers --model "$model" | awk '$3 == "Conv" {c = $2} END {print c}')
 fi
 set -x

@@ -443,6 +443,10 @@ void MainWindow::openStartChoice(const StartChoice& choice, const LaunchOptions&
       m_startPage->setMessage(tr("%1 (%2 MB to download). Fetch it below, or open another model.")
                                   .arg(QString::fromStdString(choice.message))
                                   .arg(double(m->size) / 1e6, 0, 'f', 1));
+    // The image is ready for whichever model is picked on the start page.
+    const QString image =
+        options.imageGiven ? options.image : QDir(m_samplesDir).filePath("chelsea.png");
+    if (options.imageGiven || QFileInfo::exists(image)) m_controller->openImage(image);
     return;
   }
   m_controller->openModel(QString::fromStdString(choice.spec), {}, options.layer);
@@ -461,7 +465,7 @@ void MainWindow::openStartChoice(const StartChoice& choice, const LaunchOptions&
           m_controller->setImage(sample.first,
                                  tr("Fashion-MNIST test image 0 (%1)").arg(sample.second));
         });
-  } else {
+  } else if (m_state->source().empty()) {
     const QString chelsea = QDir(m_samplesDir).filePath("chelsea.png");
     if (QFileInfo::exists(chelsea)) m_controller->openImage(chelsea);
   }

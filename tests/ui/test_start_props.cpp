@@ -117,6 +117,8 @@ class StartPropsTest : public QObject {
     QCOMPARE(w.startMessage(), QString("AlexNet weights are not cached"));
     QCOMPARE(w.statusBar()->currentMessage(), w.startMessage());
     QVERIFY(page->message().contains("243.9 MB"));
+    // The photo is ready for whichever model is picked.
+    QCOMPARE(QFileInfo(w.state()->source().path).fileName(), QString("chelsea.png"));
     QVERIFY(page->fetchButton("bvlc-alexnet"));
     QCOMPARE(page->fetchButton("bvlc-alexnet")->text(),
              QString("Fetch the trained AlexNet (243.9 MB)"));
@@ -139,6 +141,7 @@ class StartPropsTest : public QObject {
     QVERIFY(settle());
     QVERIFY(w.state()->def());
     QCOMPARE(QString::fromStdString(w.state()->def()->name), QString("nin"));
+    QVERIFY(w.state()->forward());
     QVERIFY(w.findChild<QTabWidget*>()->isVisible());
   }
 
