@@ -53,6 +53,12 @@ PropertiesPanel::PropertiesPanel(AppState* state, JobTracker* jobs, QWidget* par
   layout->addWidget(m_tree);
   connect(m_state, &AppState::modelChanged, this, &PropertiesPanel::onModelChanged);
   connect(m_state, &AppState::layerChanged, this, &PropertiesPanel::showLayer);
+  // Cancelled from the status bar: say so instead of "computing…".
+  connect(m_jobs, &JobTracker::jobCancelled, this, [this](const QString& slot) {
+    if (slot != kJob || m_statsReady) return;
+    fill(m_weightGroup, {{"Values", "not computed (cancelled)"}});
+    m_statsReady = true;
+  });
   onModelChanged();
 }
 

@@ -336,6 +336,14 @@ class StartPropsTest : public QObject {
     QVERIFY(settle());
     QVERIFY(p->statsReady());
     QVERIFY(!p->value("Std").isEmpty());
+    // fc6's 37.7 M weights, cancelled as the status bar's Cancel does: said so.
+    w.state()->setLayer(w.state()->def()->indexOf("fc6"));
+    QCOMPARE(p->value("Units"), QString("4096"));
+    QVERIFY(!p->statsReady());
+    w.jobs()->cancel(PropertiesPanel::kJob);
+    QVERIFY(p->statsReady());
+    QCOMPARE(p->value("Values"), QString("not computed (cancelled)"));
+    QVERIFY(settle());
     w.state()->setLayer(w.state()->def()->indexOf("pool1"));
     QCOMPARE(p->value("Operator"), QString("MaxPool"));
     QCOMPARE(p->value("Ceil mode"), QString("no"));
