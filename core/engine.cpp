@@ -685,6 +685,46 @@ const Tensor& Activations::output(size_t layer) const {
   return *m_outputs[layer];
 }
 
+std::vector<ChannelPeak> Activations::channelPeaks(size_t layer) const {
+  if (layer >= m_plan->layers.size())
+    throw Error("layer index " + std::to_string(layer) + " is out of range");
+  const std::string& name = m_net->def().layers[layer].name;
+  const detail::LayerInfo& info = m_plan->layers[layer];
+  if (info.out < 0)
+    throw Error("layer '" + name + "': its output was not kept by this run (run with keepAll)");
+  const Shape& s = m_net->outputShapes()[layer];
+  if (s.rank() != 1 && s.rank() != 3)
+    throw Error("layer '" + name + "' has output " + s.str() +
+                "; expected channels (C or C x H x W)");
+  const int64_t N = m_plan->batch, C = s[0];
+  const int64_t H = s.rank() == 3 ? s[1] : 1, W = s.rank() == 3 ? s[2] : 1;
+  std::vector<ChannelPeak> peaks(size_t(N * C));
+  const memory& mem = m_state->views[info.out];
+  const dnnl_memory_desc_t& d = mem.get_desc().data;
+  const auto& b = d.format_desc.blocking;
+  // Strided layouts with at most one inner block, on the channels (plain, nChw8c, nChw16c,
+  // nhwc, ...) are read where they are; anything else goes through the plain copy.
+  const bool direct = d.format_kind == dnnl_blocked && d.data_type == dnnl_f32 &&
+                      d.ndims == s.rank() + 1 &&
+                      (b.inner_nblks == 0 || (b.inner_nblks == 1 && b.inner_idxs[0] == 1));
+  if (!direct) {
+    const Tensor& t = output(layer);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t c = 0; c < C; ++c)
+        findChannelPeaks(t.data() + (n * C + c) * H * W, H, W, W, 1, 1, &peaks[size_t(n * C + c)]);
+    return peaks;
+  }
+  const float* base = static_cast<const float*>(mem.get_data_handle()) + d.offset0;
+  const int64_t block = b.inner_nblks ? b.inner_blks[0] : 1;
+  const int64_t rowStep = s.rank() == 3 ? b.strides[2] : 0;
+  const int64_t colStep = s.rank() == 3 ? b.strides[3] : 0;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c0 = 0; c0 < C; c0 += block)
+      findChannelPeaks(base + n * b.strides[0] + (c0 / block) * b.strides[1], H, W, rowStep,
+                       colStep, int(std::min(block, C - c0)), &peaks[size_t(n * C + c0)]);
+  return peaks;
+}
+
 std::vector<int32_t> Activations::poolSwitches(size_t layer) const {
   const NetworkDef& def = m_net->def();
   if (layer >= def.layers.size() || def.layers[layer].type != LayerType::MaxPool)

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/channel_peak.h"
 #include "core/network.h"
 #include "core/progress.h"
 #include "core/tensor.h"
@@ -103,6 +104,11 @@ class Activations {
   const Tensor& output(size_t layer) const;
   /// The last layer's output.
   const Tensor& finalOutput() const { return output(layerCount() - 1); }
+  /// For a layer with channels (per-sample output C or C x H x W): every channel's peak in every
+  /// sample, index n * C + c, by core/channel_peak.h's rule. Read from the run's own layout,
+  /// without the copy output() makes (the dataset scan calls it for every batch). Throws Error
+  /// when the run did not keep the layer or its output has no channels.
+  std::vector<ChannelPeak> channelPeaks(size_t layer) const;
   /// For a MaxPool layer: for every output element (N x C x OH x OW, C order) the flat index
   /// y * W + x of the input element it took within its (n, c) plane: the deconvnet switches.
   std::vector<int32_t> poolSwitches(size_t layer) const;

@@ -1274,6 +1274,13 @@ struct Projector::Impl {
     stream.wait();
     return out;
   }
+
+  // The seed of request `r` (its channel, position and value), checked as project() documents;
+  // `maxima` holds the layer's channel maxima once a request needed them.
+  Seed seedOf(const ProjectionRequest& r, std::vector<std::pair<float, int64_t>>& maxima) const;
+  // Projection `k` of a backward pass's K x C x H x W result.
+  Projection finish(const Tensor& images, int64_t k, const Seed& seed, size_t layer,
+                    ProjectionMode mode) const;
 };
 
 // ---- Projector ----------------------------------------------------------------------------
@@ -1309,19 +1316,18 @@ std::vector<int> Projector::topChannels(size_t layer, int k) const {
   return strongest(m_impl->channelMaxima(layer), k);
 }
 
-Projection Projector::project(const ProjectionRequest& r) {
-  const NetworkDef& def = m_activations->net().def();
+Seed Projector::Impl::seedOf(const ProjectionRequest& r,
+                             std::vector<std::pair<float, int64_t>>& maxima) const {
   if (r.layer >= def.layers.size())
     throw Error("model '" + def.name + "': layer index " + std::to_string(r.layer) +
                 " is out of range");
   const LayerSpec& l = def.layers[r.layer];
-  if (!m_activations->has(r.layer)) m_activations->output(r.layer);  // throws: not kept
-  const Shape& s = m_activations->net().outputShapes()[r.layer];
+  if (!acts.has(r.layer)) acts.output(r.layer);  // throws: not kept
+  const Shape& s = acts.net().outputShapes()[r.layer];
   const int C = int(s[0]);
-  int channel = r.channel;
-  std::vector<std::pair<float, int64_t>> maxima;
-  if (channel < 0 || (s.rank() == 3 && !r.position)) maxima = m_impl->channelMaxima(r.layer);
-  if (channel < 0) channel = strongest(maxima, 1).front();
+  if ((r.channel < 0 || (s.rank() == 3 && !r.position)) && maxima.empty())
+    maxima = channelMaxima(r.layer);
+  const int channel = r.channel < 0 ? strongest(maxima, 1).front() : r.channel;
   if (channel >= C)
     throw Error("layer '" + l.name + "': channel " + std::to_string(channel) +
                 " is out of range (the layer has " + std::to_string(C) + " channels)");
@@ -1340,80 +1346,77 @@ Projection Projector::project(const ProjectionRequest& r) {
       seed.y = int(at / s[2]);
       seed.x = int(at % s[2]);
     }
-    seed.value = m_impl->outputAt(r.layer, channel, seed.y, seed.x);
-  } else {
-    if (r.position)
-      throw Error("layer '" + l.name + "' (" + std::string(onnxOpName(l.type)) + ") has output " +
-                  s.str() + " with no spatial positions; give a channel only");
-    seed.value = m_impl->outputAt(r.layer, channel, 0, 0);
+  } else if (r.position) {
+    throw Error("layer '" + l.name + "' (" + std::string(onnxOpName(l.type)) + ") has output " +
+                s.str() + " with no spatial positions; give a channel only");
   }
+  seed.value = outputAt(r.layer, channel, seed.y, seed.x);
+  return seed;
+}
+
+Projection Projector::project(const ProjectionRequest& r) {
+  std::vector<std::pair<float, int64_t>> maxima;
+  const Seed seed = m_impl->seedOf(r, maxima);
   setEngineThreads(m_activations->net().options().threads);
-  Tensor img = m_impl->run(r.layer, {seed}, r.mode, r.lrn);
+  // One seed: the backward pass is clipped to its receptive field.
+  return m_impl->finish(m_impl->run(r.layer, {seed}, r.mode, r.lrn), 0, seed, r.layer, r.mode);
+}
+
+Projection Projector::Impl::finish(const Tensor& images, int64_t k, const Seed& seed, size_t layer,
+                                   ProjectionMode mode) const {
+  const Shape& in = def.input.shape;
   Projection p;
-  img.reshape(def.input.shape);
-  p.image = std::move(img);
-  p.layer = r.layer;
-  p.channel = channel;
+  p.image = images.slice(k);
+  p.image.reshape(in);
+  p.layer = layer;
+  p.channel = seed.channel;
   p.position = {seed.x, seed.y};
   p.activation = seed.value;
-  p.mode = r.mode;
-  const Shape& in = def.input.shape;
-  if (in.rank() == 3)
-    p.field = m_impl->fields[r.layer].box(seed.y, seed.x, cv::Size(int(in[2]), int(in[1])));
+  p.mode = mode;
+  if (in.rank() == 3) p.field = fields[layer].box(seed.y, seed.x, cv::Size(int(in[2]), int(in[1])));
   return p;
+}
+
+std::vector<Projection> Projector::projectBatch(const std::vector<ProjectionRequest>& requests,
+                                                ProgressSink* progress) {
+  if (requests.empty()) return {};
+  const ProjectionRequest& first = requests.front();
+  std::vector<std::pair<float, int64_t>> maxima;
+  std::vector<Seed> seeds;
+  for (const ProjectionRequest& r : requests) {
+    if (r.layer != first.layer || r.mode != first.mode || r.lrn != first.lrn)
+      throw Error("projector: a batch of projections must share one layer, mode and LRN rule");
+    seeds.push_back(m_impl->seedOf(r, maxima));
+  }
+  setEngineThreads(m_activations->net().options().threads);
+  constexpr size_t kChunk = 32;  // seeds per backward pass: bounds memory, keeps batches large
+  std::vector<Projection> out;
+  for (size_t from = 0; from < seeds.size(); from += kChunk) {
+    reportProgress(progress, int64_t(from), int64_t(seeds.size()));
+    const std::vector<Seed> chunk(seeds.begin() + long(from),
+                                  seeds.begin() + long(std::min(seeds.size(), from + kChunk)));
+    const Tensor images = m_impl->run(first.layer, chunk, first.mode, first.lrn);
+    for (size_t k = 0; k < chunk.size(); ++k)
+      out.push_back(m_impl->finish(images, int64_t(k), chunk[k], first.layer, first.mode));
+  }
+  reportProgress(progress, int64_t(seeds.size()), int64_t(seeds.size()));
+  return out;
 }
 
 std::vector<Projection> Projector::projectChannels(size_t layer, const std::vector<int>& channels,
                                                    ProjectionMode mode, LrnBackward lrn,
                                                    ProgressSink* progress) {
-  const NetworkDef& def = m_activations->net().def();
-  if (layer >= def.layers.size())
-    throw Error("model '" + def.name + "': layer index " + std::to_string(layer) +
-                " is out of range");
-  if (!m_activations->has(layer)) m_activations->output(layer);  // throws: not kept
-  const Shape& s = m_activations->net().outputShapes()[layer];
-  const std::vector<std::pair<float, int64_t>> maxima = m_impl->channelMaxima(layer);
-  std::vector<Seed> seeds;
+  std::vector<ProjectionRequest> requests;
   for (int c : channels) {
-    if (c < 0 || c >= s[0])
+    // project()'s -1 ("the strongest") is no channel here.
+    const NetworkDef& def = m_activations->net().def();
+    if (c < 0 && layer < def.layers.size())
       throw Error("layer '" + def.layers[layer].name + "': channel " + std::to_string(c) +
-                  " is out of range (the layer has " + std::to_string(s[0]) + " channels)");
-    Seed seed;
-    seed.channel = c;
-    if (s.rank() == 3) {
-      const int64_t at = maxima[size_t(c)].second;
-      seed.y = int(at / s[2]);
-      seed.x = int(at % s[2]);
-    }
-    seed.value = m_impl->outputAt(layer, c, seed.y, seed.x);
-    seeds.push_back(seed);
+                  " is out of range (the layer has " +
+                  std::to_string(m_activations->net().outputShapes()[layer][0]) + " channels)");
+    requests.push_back({layer, c, std::nullopt, mode, lrn});
   }
-  setEngineThreads(m_activations->net().options().threads);
-  constexpr size_t kChunk = 32;  // seeds per backward pass: bounds memory, keeps batches large
-  std::vector<Projection> out;
-  const Shape& in = def.input.shape;
-  for (size_t first = 0; first < seeds.size(); first += kChunk) {
-    reportProgress(progress, int64_t(first), int64_t(seeds.size()));
-    std::vector<Seed> chunk(seeds.begin() + long(first),
-                            seeds.begin() + long(std::min(seeds.size(), first + kChunk)));
-    Tensor imgs = m_impl->run(layer, chunk, mode, lrn);
-    for (size_t k = 0; k < chunk.size(); ++k) {
-      Projection p;
-      p.image = imgs.slice(int64_t(k));
-      p.image.reshape(in);
-      p.layer = layer;
-      p.channel = chunk[k].channel;
-      p.position = {chunk[k].x, chunk[k].y};
-      p.activation = chunk[k].value;
-      p.mode = mode;
-      if (in.rank() == 3)
-        p.field =
-            m_impl->fields[layer].box(chunk[k].y, chunk[k].x, cv::Size(int(in[2]), int(in[1])));
-      out.push_back(std::move(p));
-    }
-  }
-  reportProgress(progress, int64_t(seeds.size()), int64_t(seeds.size()));
-  return out;
+  return projectBatch(requests, progress);
 }
 
 }  // namespace zfvis

@@ -65,8 +65,15 @@ class Projector {
   /// range, or a position given for a layer without spatial positions.
   Projection project(const ProjectionRequest& request);
 
+  /// Projects several activations of one layer (same mode and LRN rule; throws Error otherwise)
+  /// in batched backward passes, not one pass per request; the results come in request order
+  /// and equal project()'s within float rounding (a batched pass is not clipped to one receptive
+  /// field, so its sums run in another order). Each request is checked as project() checks it.
+  std::vector<Projection> projectBatch(const std::vector<ProjectionRequest>& requests,
+                                       ProgressSink* progress = nullptr);
+
   /// Projects several channels of one layer, each from its own argmax, in batched backward
-  /// passes (not one pass per channel).
+  /// passes (projectBatch).
   std::vector<Projection> projectChannels(size_t layer, const std::vector<int>& channels,
                                           ProjectionMode mode,
                                           LrnBackward lrn = LrnBackward::Gradient,
@@ -80,6 +87,7 @@ class Projector {
 
  private:
   struct Impl;
+
   std::shared_ptr<const Activations> m_activations;
   int m_sample = 0;
   std::unique_ptr<Impl> m_impl;

@@ -16,6 +16,7 @@ void AppState::setModel(std::shared_ptr<const CompiledNet> net, const QString& s
   m_forward.reset();
   m_layer = -1;
   m_channel = -1;
+  clearPosition();
   if (m_net) {
     const int count = layerCount();
     int keep = previousLayer.isEmpty() ? -1 : m_net->def().indexOf(previousLayer.toStdString());
@@ -35,6 +36,7 @@ void AppState::setModel(std::shared_ptr<const CompiledNet> net, const QString& s
 void AppState::setSource(InputSource source) {
   m_source = std::move(source);
   ++m_generation;
+  clearPosition();
   emit sourceChanged();
   clearForward();
 }
@@ -48,6 +50,7 @@ void AppState::setPresetOverride(std::optional<Preprocess> preset) {
   if (preset == m_presetOverride) return;
   m_presetOverride = preset;
   ++m_generation;
+  clearPosition();
   emit presetChanged();
   clearForward();
 }
@@ -99,6 +102,7 @@ void AppState::setLayer(int layer) {
   if (layer == m_layer) return;
   m_layer = layer;
   m_channel = m_forward ? strongestChannel(layer) : -1;
+  clearPosition();
   emit layerChanged(m_layer);
   emit channelChanged(m_channel);
 }
@@ -110,7 +114,44 @@ void AppState::setChannel(int channel) {
   channel = std::clamp(channel, 0, count - 1);
   if (channel == m_channel) return;
   m_channel = channel;
+  clearPosition();
   emit channelChanged(m_channel);
+}
+
+void AppState::clearPosition() {
+  if (!m_position) return;
+  m_position.reset();
+  emit positionChanged();
+}
+
+std::optional<cv::Point> AppState::clampPosition(int layer, std::optional<cv::Point> p) const {
+  const Shape s = layerShape(layer);
+  if (!p || s.rank() != 3) return std::nullopt;
+  return cv::Point(std::clamp(p->x, 0, int(s[2]) - 1), std::clamp(p->y, 0, int(s[1]) - 1));
+}
+
+void AppState::setPosition(std::optional<cv::Point> position) {
+  if (m_layer < 0) return;
+  position = clampPosition(m_layer, position);
+  if (position == m_position) return;
+  m_position = position;
+  emit positionChanged();
+}
+
+void AppState::select(int layer, int channel, std::optional<cv::Point> position) {
+  if (!m_net) return;
+  layer = std::clamp(layer, 0, layerCount() - 1);
+  const int count = channelCount(layer);
+  channel = count > 0 ? std::clamp(channel, 0, count - 1) : -1;
+  position = clampPosition(layer, position);
+  const bool newLayer = layer != m_layer, newChannel = channel != m_channel,
+             newPosition = position != m_position;
+  m_layer = layer;
+  m_channel = channel;
+  m_position = position;
+  if (newLayer) emit layerChanged(m_layer);
+  if (newChannel || newLayer) emit channelChanged(m_channel);
+  if (newPosition) emit positionChanged();
 }
 
 int AppState::strongestChannel(int layer) const {

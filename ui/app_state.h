@@ -1,7 +1,7 @@
 // The GUI's document: the open model, the input image, the last forward run and the selected
-// layer and channel. Every view reads it and listens to its signals; the Controller writes it.
-// Lives on the GUI thread; the objects it hands out (CompiledNet, Activations, cv::Mat copies)
-// may be read from any thread.
+// layer, channel and (optionally) position. Every view reads it and listens to its signals; the
+// Controller writes it. Lives on the GUI thread; the objects it hands out (CompiledNet,
+// Activations, cv::Mat copies) may be read from any thread.
 #pragma once
 
 #include <memory>
@@ -32,6 +32,13 @@ struct InputSource {
   bool isTensor = false;  // `path` is a .npy network input used as is
   /// True when nothing is loaded.
   bool empty() const { return image.empty() && !isTensor; }
+};
+
+/// A layer, channel and position to select together (AppState::select).
+struct Selection {
+  int layer = -1;                     // layer index
+  int channel = -1;                   // channel of that layer
+  std::optional<cv::Point> position;  // (x, y) in its output; nullopt: the channel's maximum
 };
 
 /// What one forward run produced.
@@ -110,6 +117,16 @@ class AppState : public QObject {
   /// forward result does not say).
   int strongestChannel(int layer) const;
 
+  /// The selected position (x, y) in the selected layer's output; nullopt: the channel's
+  /// maximum (the default). Cleared whenever the layer, the channel, the model, the input or the
+  /// preset changes, unless set together with them by select().
+  const std::optional<cv::Point>& position() const { return m_position; }
+  /// Sets the position (clamped to the layer's maps; ignored for layers without positions).
+  void setPosition(std::optional<cv::Point> position);
+  /// Selects a layer, a channel and a position at once (each clamped); emits layerChanged,
+  /// channelChanged and positionChanged for what changed.
+  void select(int layer, int channel, std::optional<cv::Point> position);
+
  signals:
   /// A model was opened (the layer list changes).
   void modelChanged();
@@ -123,9 +140,13 @@ class AppState : public QObject {
   void layerChanged(int layer);
   /// The selected channel changed.
   void channelChanged(int channel);
+  /// The selected position changed (set, moved or cleared).
+  void positionChanged();
 
  private:
   void clearForward();
+  void clearPosition();
+  std::optional<cv::Point> clampPosition(int layer, std::optional<cv::Point> position) const;
   int defaultLayer() const;
 
   std::shared_ptr<const CompiledNet> m_net;
@@ -136,6 +157,7 @@ class AppState : public QObject {
   quint64 m_generation = 1;
   int m_layer = -1;
   int m_channel = -1;
+  std::optional<cv::Point> m_position;
 };
 
 /// The channel of a layer output (N x C x ... or N x C) holding its largest value.

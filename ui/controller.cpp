@@ -59,7 +59,7 @@ void Controller::openModel(const QString& spec, const QString& weights, const QS
       });
 }
 
-void Controller::openImage(const QString& path) {
+void Controller::openImage(const QString& path, std::optional<Selection> select) {
   const std::filesystem::path p = toPath(path);
   const bool isTensor = QFileInfo(path).suffix().toLower() == "npy";
   m_jobs->start(
@@ -71,13 +71,14 @@ void Controller::openImage(const QString& path) {
         readNpy(p);
         return cv::Mat();
       },
-      [this, path, isTensor](cv::Mat image) {
+      [this, path, isTensor, select](cv::Mat image) {
         InputSource src;
         src.name = QFileInfo(path).fileName();
         src.path = path;
         src.image = image;
         src.isTensor = isTensor;
         m_state->setSource(std::move(src));
+        if (select) m_state->select(select->layer, select->channel, select->position);
         emit imageOpened(path);
         runForward();
       });

@@ -28,8 +28,9 @@ class Controller : public QObject {
   /// Opens a built-in model or a .onnx / .h5 file (with optional Keras weights) in the
   /// background; `layer` (name or index, optional) is selected once it is open.
   void openModel(const QString& spec, const QString& weights = {}, const QString& layer = {});
-  /// Opens an image file (or a .npy network input) in the background.
-  void openImage(const QString& path);
+  /// Opens an image file (or a .npy network input) in the background; once it is the input,
+  /// `select` (when given) is selected with it.
+  void openImage(const QString& path, std::optional<Selection> select = std::nullopt);
   /// Uses an image already in memory (pasted, dropped) as the input.
   void setImage(const cv::Mat& bgr, const QString& name);
   /// Overrides the model's preprocessing preset (none: the model's own).

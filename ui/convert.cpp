@@ -88,4 +88,8 @@ QString oneLine(const char* message) {
   return s.isEmpty() ? QStringLiteral("unknown error") : s;
 }
 
+QString positionText(cv::Point position) {
+  return QStringLiteral("(y %1, x %2)").arg(position.y).arg(position.x);
+}
+
 }  // namespace zfvis::ui

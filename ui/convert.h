@@ -22,6 +22,8 @@ QString toQString(const std::string& s);
 std::string toStdString(const QString& s);
 /// A file name from the UI as a filesystem path (local 8-bit encoding).
 std::filesystem::path toPath(const QString& fileName);
+/// A position in a layer's output, y first as zfvis-cli prints it: "(y 5, x 3)".
+QString positionText(cv::Point position);
 /// The first line of an exception message, trimmed: what the error dialog shows.
 QString oneLine(const char* message);
 

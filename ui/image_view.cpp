@@ -215,7 +215,9 @@ void ImageView::mouseReleaseEvent(QMouseEvent* event) {
 }
 
 void ImageView::mouseDoubleClickEvent(QMouseEvent* event) {
-  if (event->button() == Qt::LeftButton) zoomToFit();
+  if (event->button() != Qt::LeftButton) return;
+  if (m_doubleClickFits) zoomToFit();
+  emit doubleClicked(pixelAt(event->position()));
 }
 
 void ImageView::leaveEvent(QEvent*) {

@@ -40,6 +40,8 @@ class ImageView : public QWidget {
   void setPixelated(bool pixelated);
   /// Largest magnification the fit mode uses.
   void setMaxFitScale(double scale);
+  /// Whether a double-click fits the image (the default); doubleClicked is emitted either way.
+  void setDoubleClickFits(bool fits) { m_doubleClickFits = fits; }
 
   /// Display scale (widget pixels per image pixel).
   double scale() const { return m_scale; }
@@ -68,6 +70,8 @@ class ImageView : public QWidget {
   void hovered(QPoint pixel, QPoint globalPos);
   /// The image was clicked (no drag) at `pixel`.
   void clicked(QPoint pixel);
+  /// The image was double-clicked at `pixel` ((-1, -1) outside the image).
+  void doubleClicked(QPoint pixel);
 
  protected:
   void paintEvent(QPaintEvent* event) override;
@@ -89,6 +93,7 @@ class ImageView : public QWidget {
   QString m_message;
   QVector<Mark> m_marks;
   bool m_pixelated = false;
+  bool m_doubleClickFits = true;
   double m_maxFitScale = 8.0;
   bool m_fit = true;
   double m_scale = 1.0;

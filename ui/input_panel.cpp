@@ -61,6 +61,7 @@ InputPanel::InputPanel(AppState* state, Controller* controller, QWidget* parent)
   connect(m_state, &AppState::forwardChanged, this, &InputPanel::update);
   connect(m_state, &AppState::layerChanged, this, &InputPanel::updateField);
   connect(m_state, &AppState::channelChanged, this, &InputPanel::updateField);
+  connect(m_state, &AppState::positionChanged, this, &InputPanel::updateField);
   update();
 }
 
@@ -100,7 +101,8 @@ void InputPanel::update() {
 }
 
 void InputPanel::updateField() {
-  // The unit of the selected channel with the largest activation, and the input pixels it sees.
+  // The selected unit (the chosen position, else the channel's largest activation), and the
+  // input pixels it sees.
   m_field = {};
   const auto acts = m_state->activations();
   const int layer = m_state->layer(), channel = m_state->channel();
@@ -110,10 +112,14 @@ void InputPanel::updateField() {
     const Tensor& t = acts->output(size_t(layer));
     if (t.shape().rank() == 4 && channel < t.shape()[1]) {
       const int64_t h = t.shape()[2], w = t.shape()[3];
-      const float* m = t.data() + int64_t(channel) * h * w;
       int64_t best = 0;
-      for (int64_t k = 1; k < h * w; ++k)
-        if (m[k] > m[best]) best = k;
+      if (const auto& p = m_state->position()) {
+        best = int64_t(p->y) * w + p->x;
+      } else {
+        const float* m = t.data() + int64_t(channel) * h * w;
+        for (int64_t k = 1; k < h * w; ++k)
+          if (m[k] > m[best]) best = k;
+      }
       const cv::Rect r =
           m_fields[size_t(layer)].box(int(best / w), int(best % w), fwd->inputView.size());
       m_field = QRect(r.x, r.y, r.width, r.height);
@@ -125,8 +131,7 @@ void InputPanel::updateField() {
     m_view->setMarks({{QRectF(m_field), QColor(255, 80, 60)}});
   m_view->setToolTip(m_field.isEmpty()
                          ? QString()
-                         : tr("Receptive field of the selected channel's strongest unit: %1×%2 "
-                              "at (%3, %4)")
+                         : tr("Receptive field of the selected unit: %1×%2 at (%3, %4)")
                                .arg(m_field.width())
                                .arg(m_field.height())
                                .arg(m_field.x())

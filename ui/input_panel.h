@@ -1,6 +1,6 @@
 // The input panel: the image as the network sees it (after resize and centre crop, or the .npy
-// tensor turned back into an image), the receptive field of the selected channel's strongest unit
-// outlined on it, and the preprocessing preset.
+// tensor turned back into an image), the receptive field of the selected unit (the chosen
+// position, else the channel's strongest) outlined on it, and the preprocessing preset.
 #pragma once
 
 #include <vector>

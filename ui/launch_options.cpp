@@ -5,8 +5,9 @@
 namespace zfvis::ui {
 
 const QStringList& viewNames() {
-  static const QStringList names = {"activations", "filters", "projection", "compare",
-                                    "occlusion",   "train",   "evolution",  "graph"};
+  static const QStringList names = {"activations", "filters",   "projection",
+                                    "compare",     "occlusion", "train",
+                                    "evolution",   "units",     "graph"};
   return names;
 }
 
@@ -25,11 +26,13 @@ bool parseLaunchOptions(const QStringList& arguments, LaunchOptions& out, QStrin
   QCommandLineOption shot("screenshot",
                           "Render the window once everything is computed, save it as PNG, exit.",
                           "OUT.png");
+  QCommandLineOption scanDb("scan-db", "Scan database (zfvis-cli scan) the Units view opens.",
+                            "FILE");
   QCommandLineOption offline(
       "offline",
       "Without --model: when the trained AlexNet is not in the Model Zoo cache, open the shipped "
       "zf-small trained on Fashion-MNIST instead of the start page.");
-  p.addOptions({model, weights, image, layer, view, shot, offline});
+  p.addOptions({model, weights, image, layer, view, scanDb, shot, offline});
   if (!p.parse(arguments)) {
     error = p.errorText();
     return false;
@@ -61,6 +64,7 @@ bool parseLaunchOptions(const QStringList& arguments, LaunchOptions& out, QStrin
       return false;
     }
   }
+  out.scanDb = p.value(scanDb);
   out.screenshot = p.value(shot);
   out.offline = p.isSet(offline);
   return true;

@@ -1,7 +1,8 @@
 // The GUI's command line: zfvis [--model M] [--weights W] [--image I] [--layer L]
-// [--view activations|filters|projection|compare|occlusion|train|evolution|graph] [--offline]
-// [--screenshot OUT.png]. Without --model the trained AlexNet opens from the Model Zoo cache, else
-// the start page offers it (--offline: the shipped trained zf-small opens instead).
+// [--view activations|filters|projection|compare|occlusion|train|evolution|units|graph]
+// [--scan-db FILE] [--offline] [--screenshot OUT.png]. Without --model the trained AlexNet opens
+// from the Model Zoo cache, else the start page offers it (--offline: the shipped trained
+// zf-small opens instead).
 #pragma once
 
 #include <QString>
@@ -15,6 +16,7 @@ struct LaunchOptions {
   QString image;    // image file; empty: the chelsea sample
   QString layer;    // layer name or index; empty: default
   QString view = QStringLiteral("activations");  // the tab shown first
+  QString scanDb;                                // scan database the units view opens
   QString screenshot;                            // save a grab of the window here and exit
   bool modelGiven = false;                       // --model was on the command line
   bool imageGiven = false;                       // --image was on the command line

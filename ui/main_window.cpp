@@ -58,6 +58,7 @@
 #include "ui/views/occlusion_view.h"
 #include "ui/views/projection_view.h"
 #include "ui/views/train_view.h"
+#include "ui/views/units_view.h"
 #include "ui/zoo_dialog.h"
 
 // Q_INIT_RESOURCE must be used outside any namespace: the icons live in the static zfvis_ui.
@@ -94,6 +95,10 @@ QString slotTitle(const QString& slot) {
   if (slot == EvolutionView::kRunJob || slot == EvolutionView::kJob ||
       slot == EvolutionView::kExportJob)
     return QObject::tr("Cannot show the evolution");
+  if (slot == UnitsView::kOpenJob) return QObject::tr("Cannot open the scan database");
+  if (slot == UnitsView::kScanJob) return QObject::tr("Cannot scan the folder");
+  if (slot == UnitsView::kMosaicJob || slot == UnitsView::kUnitJob)
+    return QObject::tr("Cannot show the units");
   return QObject::tr("zfvis");
 }
 
@@ -213,9 +218,11 @@ void MainWindow::createViews() {
   m_views << new OcclusionView(m_state, m_jobs, this);
   auto* train = new TrainView(m_state, m_jobs, this);
   auto* evolution = new EvolutionView(m_state, m_jobs, m_samplesDir, this);
-  m_views << train << evolution << new GraphView(m_state, m_jobs, this);
-  const QStringList titles = {tr("Activations"), tr("Filters"), tr("Projection"), tr("Compare"),
-                              tr("Occlusion"),   tr("Train"),   tr("Evolution"),  tr("Graph")};
+  auto* units = new UnitsView(m_state, m_jobs, this);
+  m_views << train << evolution << units << new GraphView(m_state, m_jobs, this);
+  const QStringList titles = {tr("Activations"), tr("Filters"),   tr("Projection"),
+                              tr("Compare"),     tr("Occlusion"), tr("Train"),
+                              tr("Evolution"),   tr("Units"),     tr("Graph")};
   // A checkpoint opens as File > Open Model opens a file; a run opens in the evolution view.
   connect(train, &TrainView::openModelRequested, this,
           [this](const QString& path) { m_controller->openModel(path); });
@@ -223,6 +230,12 @@ void MainWindow::createViews() {
     evolution->setSource(dir);
     showView(evolution->viewId());
   });
+  // A patch of the units view opens its image with the unit and position selected.
+  connect(units, &UnitsView::openImageRequested, this,
+          [this](const QString& image, const Selection& selection) {
+            m_controller->openImage(image, selection);
+            showView(QStringLiteral("projection"));
+          });
   for (int i = 0; i < m_views.size(); ++i) m_tabs->addTab(m_views[i], titles[i]);
 }
 
@@ -302,6 +315,17 @@ void MainWindow::createMenus() {
   m_recentImages = file->addMenu(tr("Recent Ima&ges"));
   QAction* paste = file->addAction(tr("&Paste Image"), this, &MainWindow::pasteFromClipboard);
   paste->setShortcut(QKeySequence::Paste);
+  file->addSeparator();
+  auto* units = qobject_cast<UnitsView*>(view(QStringLiteral("units")));
+  file->addAction(tr("Open &Scan Database…"), this, [this, units] {
+    showView(units->viewId());
+    units->openDatabaseDialog();
+  });
+  QAction* scanFolder = file->addAction(tr("S&can Folder…"), this, [this, units] {
+    showView(units->viewId());
+    units->scanFolderDialog();
+  });
+  scanFolder->setStatusTip(tr("Every unit's top 9 images in a folder, with the open model"));
   file->addSeparator();
   QAction* exportView = file->addAction(tr("&Export View…"), this, &MainWindow::exportViewDialog);
   exportView->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
@@ -404,14 +428,19 @@ void MainWindow::applyLaunchOptions(const LaunchOptions& options) {
   // Launched straight into the occlusion view (README pictures, tests): run it once computed.
   if (options.view == "occlusion")
     if (auto* v = qobject_cast<OcclusionView*>(view("occlusion"))) v->setAutoRun(true);
-  if (!options.modelGiven || options.model.isEmpty()) return startWithoutModel(options);
-  m_controller->openModel(options.model, options.weights, options.layer);
-  QString image = options.image;
-  if (!options.imageGiven) {
-    const QString chelsea = QDir(m_samplesDir).filePath("chelsea.png");
-    if (QFileInfo::exists(chelsea)) image = chelsea;
+  if (!options.modelGiven || options.model.isEmpty()) {
+    startWithoutModel(options);
+  } else {
+    m_controller->openModel(options.model, options.weights, options.layer);
+    QString image = options.image;
+    if (!options.imageGiven) {
+      const QString chelsea = QDir(m_samplesDir).filePath("chelsea.png");
+      if (QFileInfo::exists(chelsea)) image = chelsea;
+    }
+    if (!image.isEmpty()) m_controller->openImage(image);
   }
-  if (!image.isEmpty()) m_controller->openImage(image);
+  if (!options.scanDb.isEmpty())
+    qobject_cast<UnitsView*>(view(QStringLiteral("units")))->openDatabase(options.scanDb);
 }
 
 void MainWindow::setZooManifest(std::shared_ptr<const ZooManifest> manifest) {

@@ -1,6 +1,5 @@
 #include "core/analysis/unit_response.h"
 
-#include <cmath>
 #include <string>
 
 #include "core/error.h"
@@ -17,15 +16,7 @@ UnitResponse unitResponse(const Tensor& output, int64_t sample, int64_t channel)
   const int64_t H = s.rank() == 4 ? s[2] : 1, W = s.rank() == 4 ? s[3] : 1;
   const float* p = output.data() + (sample * s[1] + channel) * H * W;
   UnitResponse r;
-  r.value = std::nanf("");
-  for (int64_t i = 0; i < H * W; ++i) {
-    // Strictly greater: the first maximum in row-major order wins; NaN never compares greater.
-    if (std::isnan(r.value) ? !std::isnan(p[i]) : p[i] > r.value) {
-      r.value = p[i];
-      r.y = int(i / W);
-      r.x = int(i % W);
-    }
-  }
+  findChannelPeaks(p, H, W, W, 1, 1, &r);
   return r;
 }
 

@@ -5,15 +5,13 @@
 
 #include <cstdint>
 
+#include "core/channel_peak.h"
 #include "core/tensor.h"
 
 namespace zfvis {
 
-/// Where a channel peaks in one sample.
-struct UnitResponse {
-  float value = 0;   // the maximum over positions
-  int y = 0, x = 0;  // its position; ties: the first in row-major order (0, 0 for vectors)
-};
+/// Where a channel peaks in one sample (core/channel_peak.h holds the rule).
+using UnitResponse = ChannelPeak;
 
 /// The response of channel `channel` of sample `sample` in a layer output `output` (N x C x H x W,
 /// or N x C for vectors, C order). NaN values are never the maximum (a channel of NaNs gives

@@ -44,6 +44,14 @@ int GridLayout::cellAt(cv::Point p) const {
   return i;
 }
 
+cv::Point GridLayout::positionAt(cv::Point p) const {
+  const int i = cellAt(p);
+  if (i < 0 || mapWidth <= 0 || mapHeight <= 0) return {-1, -1};
+  const cv::Rect r = cellRect(i);
+  return {std::clamp((p.x - r.x) * mapWidth / std::max(1, r.width), 0, mapWidth - 1),
+          std::clamp((p.y - r.y) * mapHeight / std::max(1, r.height), 0, mapHeight - 1)};
+}
+
 cv::Size GridLayout::size() const {
   return {separator + columns * (cellWidth + separator),
           separator + rows * (cellHeight + separator)};
@@ -61,6 +69,7 @@ GridLayout activationGridLayout(const Shape& maps, const ActivationGridOptions& 
     int s = o.scale > 0 ? o.scale : 1;
     g.cellWidth = 8 * s;
     g.cellHeight = 16 * s;
+    g.mapWidth = g.mapHeight = 1;
     return g;
   }
   g.columns = o.columns > 0 ? o.columns
@@ -72,6 +81,8 @@ GridLayout activationGridLayout(const Shape& maps, const ActivationGridOptions& 
     scale = static_cast<int>(std::clamp<int64_t>(48 / std::max(v.height, v.width), 1, 16));
   g.cellWidth = static_cast<int>(v.width) * scale;
   g.cellHeight = static_cast<int>(v.height) * scale;
+  g.mapWidth = static_cast<int>(v.width);
+  g.mapHeight = static_cast<int>(v.height);
   return g;
 }
 

@@ -27,10 +27,14 @@ struct GridLayout {
   int count = 0, columns = 0, rows = 0;  // cells
   int cellWidth = 0, cellHeight = 0;     // pixels per cell after scaling
   int separator = 1;                     // pixels between cells
+  int mapWidth = 0, mapHeight = 0;       // map size (1 x 1 for vectors; 0: not a map grid)
   /// The pixel rectangle of cell i.
   cv::Rect cellRect(int i) const;
   /// The cell under a pixel, or -1.
   int cellAt(cv::Point p) const;
+  /// The position (x, y) inside the map under a pixel (each map element covers an equal block
+  /// of its cell), or (-1, -1) outside every cell or when the grid has no map size.
+  cv::Point positionAt(cv::Point p) const;
   /// Total image size.
   cv::Size size() const;
 };

@@ -21,8 +21,10 @@ const cv::Scalar kText(230, 230, 230);
 
 // The crop of a cell: its receptive field clipped to the image.
 cv::Rect cropBox(const AtlasCell& c) {
+  // Patches alone (computeAtlasPatches) have no projection: the input gives the size.
   const Shape& s = c.projection.image.shape();
-  const cv::Rect image(0, 0, int(s[s.rank() - 1]), int(s[s.rank() - 2]));
+  const cv::Rect image = s.rank() >= 2 ? cv::Rect(0, 0, int(s[s.rank() - 1]), int(s[s.rank() - 2]))
+                                       : cv::Rect(0, 0, c.input.cols, c.input.rows);
   return c.projection.field.area() > 0 ? (c.projection.field & image) : image;
 }
 
@@ -48,9 +50,11 @@ AtlasLayout atlasLayout(const Atlas& a, const AtlasSheetOptions& o) {
     }
   l.scale = std::max(1, (o.minCellSize + side - 1) / side);
   l.cell = side * l.scale;
+  if (o.maxCellSize > 0) l.cell = std::min(l.cell, std::max(1, o.maxCellSize));
   const int g = gridSide(a);
   const int gridW = g * l.cell + (g - 1) * kGap;
-  const int blockW = o.patches ? 2 * gridW + kSep / 2 : gridW;
+  const bool both = o.patches && o.projections;
+  const int blockW = both ? 2 * gridW + kSep / 2 : gridW;
   const int blockH = kLabel + gridW;
   const int perRow = std::max(1, std::min(o.unitsPerRow, int(a.units.size())));
   const int rows = (int(a.units.size()) + perRow - 1) / perRow;
@@ -62,14 +66,29 @@ AtlasLayout atlasLayout(const Atlas& a, const AtlasSheetOptions& o) {
     std::vector<std::pair<cv::Rect, cv::Rect>> cells;
     for (size_t r = 0; r < a.units[i].cells.size(); ++r) {
       const int cx = int(r) % g * (l.cell + kGap), cy = int(r) / g * (l.cell + kGap);
-      const cv::Rect proj(bx + cx, by + cy, l.cell, l.cell);
-      const cv::Rect patch =
-          o.patches ? cv::Rect(bx + gridW + kSep / 2 + cx, by + cy, l.cell, l.cell) : cv::Rect();
+      const cv::Rect proj = o.projections ? cv::Rect(bx + cx, by + cy, l.cell, l.cell) : cv::Rect();
+      const int px = both ? bx + gridW + kSep / 2 : bx;
+      const cv::Rect patch = o.patches ? cv::Rect(px + cx, by + cy, l.cell, l.cell) : cv::Rect();
       cells.push_back({proj, patch});
     }
     l.cells.push_back(std::move(cells));
+    l.units.push_back(cv::Rect(bx, by - kLabel, blockW, blockH));
   }
   return l;
+}
+
+AtlasHit AtlasLayout::hitTest(cv::Point p) const {
+  AtlasHit hit;
+  for (size_t i = 0; i < units.size(); ++i) {
+    if (!units[i].contains(p)) continue;
+    hit.unit = int(i);
+    for (size_t r = 0; r < cells[i].size(); ++r) {
+      if (cells[i][r].first.contains(p)) hit.rank = int(r);
+      if (cells[i][r].second.contains(p)) hit.rank = int(r), hit.patch = true;
+    }
+    break;
+  }
+  return hit;
 }
 
 cv::Mat renderAtlasCell(const AtlasCell& cell, Preprocess preprocess, int scale, bool patch) {
@@ -89,23 +108,28 @@ cv::Mat renderAtlasCell(const AtlasCell& cell, Preprocess preprocess, int scale,
 cv::Mat renderAtlasSheet(const Atlas& a, const AtlasSheetOptions& o) {
   const AtlasLayout l = atlasLayout(a, o);
   cv::Mat out(l.size, CV_8UC3, kBackground);
+  const std::string top = std::to_string(a.units.empty() ? 0 : gridSide(a) * gridSide(a));
   text(out,
-       a.layerName + ": top " + std::to_string(a.units.empty() ? 0 : gridSide(a) * gridSide(a)) +
-           " activations per unit, projected (" + projectionModeName(a.mode) + ")" +
-           (o.patches ? " | image patches" : ""),
+       o.projections ? a.layerName + ": top " + top + " activations per unit, projected (" +
+                           projectionModeName(a.mode) + ")" + (o.patches ? " | image patches" : "")
+                     : a.layerName + ": top " + top + " image patches per unit",
        cv::Point(kSep, 16), 0.45);
   for (size_t i = 0; i < a.units.size(); ++i) {
     const auto& cells = l.cells[i];
-    const cv::Point labelAt =
-        cells.empty() ? cv::Point(kSep, kHeader + 14) : cells[0].first.tl() + cv::Point(0, -5);
+    const cv::Point labelAt = l.units[i].tl() + cv::Point(0, kLabel - 5);
     text(out, "#" + std::to_string(a.units[i].unit), labelAt);
     for (size_t r = 0; r < cells.size(); ++r) {
       const AtlasCell& c = a.units[i].cells[r];
-      for (int p = 0; p < (o.patches ? 2 : 1); ++p) {
+      for (int p = o.projections ? 0 : 1; p < (o.patches ? 2 : 1); ++p) {
         const cv::Rect dst = p ? cells[r].second : cells[r].first;
         out(dst).setTo(kEmpty);
         cv::Mat m = renderAtlasCell(c, a.preprocess, l.scale, p == 1);
         if (m.channels() == 1) cv::cvtColor(m, m, cv::COLOR_GRAY2BGR);
+        if (m.cols > dst.width || m.rows > dst.height) {
+          const double f = std::min(double(dst.width) / m.cols, double(dst.height) / m.rows);
+          cv::resize(m, m, cv::Size(std::max(1, int(m.cols * f)), std::max(1, int(m.rows * f))), 0,
+                     0, cv::INTER_AREA);
+        }
         m.copyTo(out(cv::Rect(dst.x + (dst.width - m.cols) / 2, dst.y + (dst.height - m.rows) / 2,
                               m.cols, m.rows)));
       }

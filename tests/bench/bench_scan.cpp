@@ -8,12 +8,20 @@
 //                                  decoded beforehand; also keeping the scanned layers' outputs,
 //                                  as the scan does) and the scan itself, interleaved per round;
 //                                  prints each round and the medians, the load average and the ISA
+//   bench_scan atlas DIR [IMAGES] [UNITS] [THREADS]
+//                                  scans the images (relu5, top 9; untimed), then times the atlas
+//                                  of relu5's units 0..UNITS-1 (computeAtlas: one forward run per
+//                                  image, its units projected from it) next to the same cells as
+//                                  single projections (read, decode, forward and project per cell,
+//                                  as `zfvis-cli deconv --position` does, in one process)
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +29,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/analysis/image_list.h"
+#include "core/analysis/scan/atlas.h"
 #include "core/analysis/scan/scan.h"
 #include "core/atomic_file.h"
 #include "core/builtin_models.h"
@@ -170,6 +179,73 @@ int run(const fs::path& dir, int count, int rounds, int batch, int threads) {
   return 0;
 }
 
+int atlas(const fs::path& dir, int count, int units, int threads) {
+  auto def = std::make_shared<const NetworkDef>(makeBuiltinModel("caffe-alexnet"));
+  auto net = CompiledNet::compile(def, EngineOptions{threads});
+  std::vector<ImageEntry> images = listImages(dir);
+  if (int(images.size()) > count) images.resize(size_t(count));
+  const fs::path db = fs::temp_directory_path() / "zfvis-bench-atlas.sqlite";
+  fs::remove(db);
+  ScanOptions so;
+  so.model = "built-in:caffe-alexnet";
+  so.layers = {"relu5"};
+  so.imageRoot = dir;
+  runScan(net, images, db, so);
+  const ScanReader scan(db);
+  AtlasOptions ao;
+  ao.lo = 0;
+  ao.hi = units - 1;
+  std::printf(
+      "caffe-alexnet relu5, %d units x 9 from a scan of %d images of %s, %d threads, "
+      "oneDNN ISA: %s\nload average before: %s\n",
+      units, int(images.size()), dir.string().c_str(), threads, engineCpuIsa().c_str(),
+      loadAverage().c_str());
+  std::fflush(stdout);
+  auto t0 = std::chrono::steady_clock::now();
+  const Atlas a = computeAtlas(scan, net, so.model, "relu5", ao);
+  const double tAtlas = seconds(t0);
+  size_t cells = 0;
+  std::set<int64_t> distinct;
+  for (const AtlasUnit& u : a.units)
+    for (const AtlasCell& c : u.cells) ++cells, distinct.insert(c.entry.image);
+  std::printf("atlas: %zu cells from %zu distinct images in %.2f s (load %s)\n", cells,
+              distinct.size(), tAtlas, loadAverage().c_str());
+  std::fflush(stdout);
+
+  // The same cells one at a time, as separate `deconv --position` runs would compute them.
+  const InputSpec& spec = def->input;
+  Session session(net);
+  RunOptions lean;
+  lean.keepAll = false;
+  lean.keep = {a.layer};
+  double worst = 0;
+  t0 = std::chrono::steady_clock::now();
+  for (const AtlasUnit& u : a.units)
+    for (const AtlasCell& c : u.cells) {
+      const fs::path file = dir / c.entry.path;
+      const std::string bytes = readFile(file, size_t(1) << 31);
+      const cv::Mat bgr = decodeImageBgr(bytes, file.string(), ImageReadOptions{});
+      const cv::Mat crop = resizeAndCrop(bgr, int(spec.shape[1]), int(spec.shape[2]));
+      auto acts = session.run(imageToTensor(crop, int(spec.shape[0]), spec.preprocess), lean);
+      Projector projector(acts);
+      ProjectionRequest r;
+      r.layer = a.layer;
+      r.channel = u.unit;
+      r.position = cv::Point(c.entry.x, c.entry.y);
+      const Projection p = projector.project(r);
+      // The same numbers as the atlas cell (a check that the two compute the same thing).
+      for (int64_t i = 0; i < p.image.numel(); ++i)
+        worst = std::max(worst, double(std::abs(p.image[i] - c.projection.image[i])));
+    }
+  const double tSingle = seconds(t0);
+  std::printf("single projections: %zu in %.2f s (load %s)\n", cells, tSingle,
+              loadAverage().c_str());
+  std::printf("atlas / single = %.3f; largest difference between the two: %g\n", tAtlas / tSingle,
+              worst);
+  fs::remove(db);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -179,8 +255,11 @@ int main(int argc, char** argv) {
   if (cmd == "run" && argc >= 3)
     return run(argv[2], argc > 3 ? std::stoi(argv[3]) : 300, argc > 4 ? std::stoi(argv[4]) : 3,
                argc > 5 ? std::stoi(argv[5]) : 32, argc > 6 ? std::stoi(argv[6]) : 2);
-  std::fprintf(
-      stderr,
-      "usage: bench_scan make DIR N [SEED] | run DIR [IMAGES] [ROUNDS] [BATCH] [THREADS]\n");
+  if (cmd == "atlas" && argc >= 3)
+    return atlas(argv[2], argc > 3 ? std::stoi(argv[3]) : 300, argc > 4 ? std::stoi(argv[4]) : 256,
+                 argc > 5 ? std::stoi(argv[5]) : 2);
+  std::fprintf(stderr,
+               "usage: bench_scan make DIR N [SEED] | run DIR [IMAGES] [ROUNDS] [BATCH] [THREADS] "
+               "| atlas DIR [IMAGES] [UNITS] [THREADS]\n");
   return 2;
 }

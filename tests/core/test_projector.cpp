@@ -227,6 +227,43 @@ TEST(Deconvnet, BatchedChannelsEqualOneAtATime) {
   }
 }
 
+// The atlas's batch: several units, each from its own position (edges and corners included,
+// one unit twice), in every mode, equal the single projections; mixed layers are refused.
+TEST(Deconvnet, BatchedRequestsAtTheirOwnPositionsEqualOneAtATime) {
+  NetworkDef def = makeBuiltinModel("caffe-alexnet");
+  auto net = CompiledNet::compile(std::make_shared<const NetworkDef>(def));
+  Session session(net);
+  Tensor x(def.input.shape.withBatch(1));
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = float((i * 2654435761u) % 255) - 120.0f;
+  Projector projector(session.run(x));
+  const size_t layer = def.resolveLayer("relu5");
+  const std::vector<std::pair<int, cv::Point>> units = {
+      {3, {0, 0}}, {17, {12, 12}}, {17, {6, 5}}, {200, {12, 0}}, {255, {1, 11}}};
+  for (ProjectionMode mode :
+       {ProjectionMode::Deconvnet, ProjectionMode::Guided, ProjectionMode::Saliency}) {
+    std::vector<ProjectionRequest> requests;
+    for (const auto& [c, p] : units) requests.push_back({layer, c, p, mode, LrnBackward::Gradient});
+    const std::vector<Projection> batched = projector.projectBatch(requests);
+    ASSERT_EQ(batched.size(), units.size());
+    for (size_t k = 0; k < units.size(); ++k) {
+      const Projection one = projector.project(requests[k]);
+      EXPECT_EQ(batched[k].channel, one.channel);
+      EXPECT_EQ(batched[k].position, one.position);
+      EXPECT_EQ(batched[k].activation, one.activation);
+      EXPECT_EQ(batched[k].field, one.field);
+      EXPECT_LE(maxErrorOfLargest(batched[k].image, one.image),
+                ref::projectionTolerance(def, layer))
+          << projectionModeName(mode) << " unit " << units[k].first;
+    }
+  }
+  std::vector<ProjectionRequest> mixed = {{layer, 1, std::nullopt},
+                                          {def.resolveLayer("relu4"), 1, std::nullopt}};
+  EXPECT_THROW(projector.projectBatch(mixed), Error);
+  mixed = {{layer, 1, cv::Point(13, 0)}};  // outside the 13 x 13 maps
+  EXPECT_THROW(projector.projectBatch(mixed), Error);
+  EXPECT_TRUE(projector.projectBatch({}).empty());
+}
+
 TEST(Deconvnet, LeanRunKeepingOnlyTheLayerGivesTheSameProjection) {
   // In a lean run convolutions absorb their ReLU; the projector reads ReLU outputs, LRN inputs
   // and switches from it, and only the projected layer itself must be kept.

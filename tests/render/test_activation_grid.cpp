@@ -158,5 +158,35 @@ TEST(ActivationGrid, CellAtInvertsCellRect) {
   EXPECT_EQ(g.cellAt({-5, 3}), -1);
 }
 
+// Every pixel of a cell maps to the map element drawn there: maps with one hot element each, and
+// positionAt says (x, y) exactly on the bright pixels of that element.
+TEST(ActivationGrid, PositionAtIsTheMapElementDrawnUnderThePixel) {
+  const int C = 3, H = 4, W = 6;
+  Tensor maps(Shape{C, H, W});
+  const cv::Point hot[C] = {{0, 0}, {5, 3}, {2, 1}};  // (x, y)
+  for (int c = 0; c < C; ++c) maps[(c * H + hot[c].y) * W + hot[c].x] = 1.0f;
+  ActivationGridOptions o;
+  o.colormap = Colormap::Gray;
+  o.scale = 5;
+  const GridLayout g = activationGridLayout(maps.shape(), o);
+  EXPECT_EQ(g.mapWidth, W);
+  EXPECT_EQ(g.mapHeight, H);
+  const cv::Mat img = renderActivationGrid(maps, o);
+  for (int c = 0; c < C; ++c) {
+    const cv::Rect r = g.cellRect(c);
+    int bright = 0;
+    for (int y = r.y; y < r.y + r.height; ++y)
+      for (int x = r.x; x < r.x + r.width; ++x) {
+        const bool isHot = img.at<cv::Vec3b>(y, x)[1] > 128;
+        EXPECT_EQ(g.positionAt({x, y}) == hot[c], isHot) << c << " at " << x << "," << y;
+        bright += isHot;
+      }
+    EXPECT_EQ(bright, 25);
+  }
+  EXPECT_EQ(g.positionAt({0, 0}), cv::Point(-1, -1));  // the separator
+  const GridLayout strip = activationGridLayout(Shape{1, 10}, {});
+  EXPECT_EQ(strip.positionAt({strip.cellRect(4).x + 2, strip.cellRect(4).y + 3}), cv::Point(0, 0));
+}
+
 }  // namespace
 }  // namespace zfvis

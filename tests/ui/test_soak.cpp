@@ -8,8 +8,11 @@
 // by models of another input shape: the only error allowed), occlusion runs, moves of the
 // evolution view's checkpoint slider (keys and jumps, superseding its column jobs), training runs
 // started in the train view (alex-small or zf-small, one epoch of a small quadrant IDX dataset),
-// and cancels of running jobs (the status bar's, the occlusion view's and the train view's Cancel
-// buttons). Pauses of 0-30 ms
+// scans of the sample photos from the units view (with nin only: every other model would scan a
+// full batch of its own) and opening that scan database (refused in one line while another model
+// is open: the other error allowed), and cancels of running jobs (the status bar's, the occlusion
+// view's, the train view's and the units view's Cancel buttons); clicks on the units view's
+// mosaic select units, double-clicks on its patches open their images. Pauses of 0-30 ms
 // between events let jobs overlap, be superseded and be cancelled at every stage.
 //
 // It passes when nothing crashes, no other error is reported, the window then settles and shows
@@ -54,6 +57,7 @@
 #include "ui/views/graph_view.h"
 #include "ui/views/occlusion_view.h"
 #include "ui/views/train_view.h"
+#include "ui/views/units_view.h"
 
 using namespace zfvis;
 using namespace zfvis::ui;
@@ -83,22 +87,26 @@ const QStringList kModels = {"nin",
 // Inputs: the samples, and a 3 x 67 x 67 tensor that only some models take.
 const QString kNpyInput = kFixtures + "/onnx/input_3x67x67.npy";
 
-// True for the one error a soak may cause: a .npy input of the wrong shape for the open model.
+// True for the errors a soak may cause: a .npy input of the wrong shape for the open model, and
+// the nin scan database opened while another model is open.
 bool expectedError(const QString& message) {
-  return message.startsWith("input '") && message.contains(".npy' has shape");
+  return (message.startsWith("input '") && message.contains(".npy' has shape")) ||
+         message.contains("is a scan of model");
 }
 
 class Soak {
  public:
   /// `dataDir`: a quadrant IDX dataset to train on; `runsDir`: where runs are written.
-  Soak(MainWindow& w, uint32_t seed, const QString& dataDir, const QString& runsDir)
-      : m_w(w), m_rng(seed), m_dataDir(dataDir), m_runsDir(runsDir) {}
+  /// `unitsDb`: the scan database of the samples with nin.
+  Soak(MainWindow& w, uint32_t seed, const QString& dataDir, const QString& runsDir,
+       const QString& unitsDb)
+      : m_w(w), m_rng(seed), m_dataDir(dataDir), m_runsDir(runsDir), m_unitsDb(unitsDb) {}
 
   // Runs one random event; returns its description.
   QString step() {
-    const int kind = pick(100);
-    if (kind < 14) return clickPicture();
-    if (kind < 16) return clickGraphBox();
+    const int kind = pick(110);
+    if (kind >= 108) return clickGraphBox();
+    if (kind < 16) return clickPicture();
     if (kind < 20) return doubleClickPicture();
     if (kind < 24) return dragPicture();
     if (kind < 28) return wheelPicture();
@@ -112,7 +120,9 @@ class Soak {
     if (kind < 88) return runOcclusion();
     if (kind < 92) return moveSlider();
     if (kind < 94) return startTraining();
-    return cancelJob();
+    if (kind < 100) return cancelJob();
+    if (kind < 103) return scanUnits();
+    return openUnits();
   }
 
   // A pause of 0-30 ms running the event loop, now and then until everything has settled.
@@ -337,6 +347,30 @@ class Soak {
     return "train: Start disabled";
   }
 
+  QString scanUnits() {
+    auto* view = qobject_cast<UnitsView*>(m_w.view("units"));
+    if (m_w.currentViewId() != "units") m_w.showView("units");
+    const NetworkDef* def = m_w.state()->def();
+    if (!def || def->name != "nin") return "units scan: not nin";
+    view->scanFolder(kSamples, m_unitsDb);
+    return "units scan";
+  }
+
+  QString openUnits() {
+    auto* view = qobject_cast<UnitsView*>(m_w.view("units"));
+    if (m_w.currentViewId() != "units") m_w.showView("units");
+    // Not while a scan (or a cancelled one winding down) may be creating the file.
+    if (view->isScanning() || m_w.jobs()->pool(Lane::Background)->activeThreadCount() > 0)
+      return "units open: a scan is running";
+    if (!QFileInfo::exists(m_unitsDb)) return "units open: no database yet";
+    // Half the time with its model too (it shows once nin is open), else with whatever is open
+    // (refused in one line unless that is nin).
+    const bool withNin = pick(2) == 0;
+    if (withNin) m_w.controller()->openModel("nin");
+    view->openDatabase(m_unitsDb);
+    return withNin ? "units open with nin" : "units open";
+  }
+
   QString cancelJob() {
     QList<QAbstractButton*> buttons;
     for (QToolButton* b : m_w.findChildren<QToolButton*>())
@@ -352,6 +386,7 @@ class Soak {
   MainWindow& m_w;
   std::mt19937 m_rng;
   QString m_dataDir, m_runsDir;
+  QString m_unitsDb;  // the scan of the samples with nin
   int m_runs = 0;
 };
 
@@ -419,9 +454,20 @@ class SoakTest : public QObject {
     std::filesystem::create_directories(data);
     testing::writeQuadrantIdx(data, "train", 256, 5);
     testing::writeQuadrantIdx(data, "t10k", 32, 6);
+    // A scan of the samples with nin first, so the units view has a database to open (shown while
+    // nin is open, refused in one line otherwise) from the start.
+    auto* units = qobject_cast<UnitsView*>(w.view("units"));
+    const QString unitsDb = tmp.filePath("nin-samples.sqlite");
+    w.showView("units");
+    units->scanFolder(kSamples, unitsDb);
+    QVERIFY(settle(w, 120000));
+    QVERIFY(units->database() && units->database()->complete);
+    int mosaics = 0, unitCells = 0;
+    connect(units, &UnitsView::mosaicShown, [&] { ++mosaics; });
+    connect(units, &UnitsView::unitShown, [&] { ++unitCells; });
     StallProbe probe;
     probe.phase("soak");
-    Soak soak(w, seed, tmp.filePath("data"), tmp.filePath("runs"));
+    Soak soak(w, seed, tmp.filePath("data"), tmp.filePath("runs"), unitsDb);
     QElapsedTimer clock;
     clock.start();
     for (int i = 0; i < events; ++i) {
@@ -455,7 +501,8 @@ class SoakTest : public QObject {
       const QString problem = viewProblem(w, view, w.state()->layer());
       QVERIFY2(problem.isEmpty(), qPrintable(view + ": " + problem + "; " + context()));
     }
-    qInfo("%d events in %lld ms; %s", events, soakMs, qPrintable(probe.report()));
+    qInfo("%d events in %lld ms (units view: %d mosaics, %d units shown); %s", events, soakMs,
+          mosaics, unitCells, qPrintable(probe.report()));
     QVERIFY2(!kHoldToBudget || probe.worst() <= kStallBudgetMs,
              qPrintable(QString("GUI thread stalled: %1; %2").arg(probe.report(), context())));
   }

@@ -3,6 +3,7 @@
 // returns, the occlusion view can be cancelled; each view exports its data.
 #include <cmath>
 
+#include <QLabel>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QtConcurrent/QtConcurrentRun>
@@ -19,7 +20,9 @@
 #include "ui/convert.h"
 #include "ui/error_reporter.h"
 #include "ui/image_view.h"
+#include "ui/input_panel.h"
 #include "ui/main_window.h"
+#include "ui/views/activations_view.h"
 #include "ui/views/compare_view.h"
 #include "ui/views/filters_view.h"
 #include "ui/views/occlusion_view.h"
@@ -246,6 +249,96 @@ class Views : public QObject {
     QCOMPARE(view->picture()->projection.channel, 11);
     qInfo("nin %s: channel selected -> projection shown in %lld ms",
           qPrintable(state()->layerName(state()->layer())), timer.elapsed());
+    waitIdle();
+  }
+
+  // A click on a feature map selects that channel and, with "Snap to maximum" off, the clicked
+  // position: the projection view shows core's projection from that position, its header says
+  // where, and the input panel outlines that unit's receptive field. With snapping on (the
+  // default) the same click projects from the channel's maximum.
+  void activationClickProjectsFromTheClickedPosition() {
+    selectLayer("conv2");  // 256 x 27 x 27
+    m_window->showView("activations");
+    waitIdle();
+    auto* acts = qobject_cast<ActivationsView*>(m_window->view("activations"));
+    auto* proj = qobject_cast<ProjectionView*>(m_window->view("projection"));
+    QVERIFY(acts->snapToMaximum());
+    auto pic = acts->picture();
+    QVERIFY(pic && pic->layer == state()->layer());
+    const int channel = 5;
+    const cv::Point at(7, 11);  // (x, y)
+    // The centre of element (y 11, x 7) of map 5: the cell's rectangle cut into 27 x 27 blocks.
+    const cv::Rect cell = pic->layout.cellRect(channel);
+    QCOMPARE(cell.width % 27, 0);
+    const int bw = cell.width / 27, bh = cell.height / 27;
+    const QPointF pixel(cell.x + at.x * bw + bw / 2 + 0.5, cell.y + at.y * bh + bh / 2 + 0.5);
+    auto click = [&] {
+      QTest::mouseClick(acts->imageView(), Qt::LeftButton, {},
+                        acts->imageView()->imageToWidget(pixel).toPoint());
+    };
+    auto project = [&](std::optional<cv::Point> position) -> Projection {
+      ProjectionRequest r;
+      r.layer = size_t(state()->layer());
+      r.channel = channel;
+      r.position = position;
+      Projection p;
+      QFuture<void> done = QtConcurrent::run(m_window->jobs()->pool(Lane::Engine), [&] {
+        Projector projector(state()->activations());
+        p = projector.project(r);
+      });
+      // Not waitForFinished(): it may run the task on this thread instead.
+      QElapsedTimer waited;
+      waited.start();
+      while (!done.isFinished() && waited.elapsed() < 30000) QTest::qWait(5);
+      return p;
+    };
+    auto headerHas = [&](const QString& text) {
+      for (QLabel* l : proj->findChildren<QLabel*>())
+        if (l->text().contains(text)) return true;
+      return false;
+    };
+
+    acts->setSnapToMaximum(false);
+    click();
+    QCOMPARE(state()->channel(), channel);
+    QVERIFY(state()->position());
+    QCOMPARE(*state()->position(), at);
+    m_window->showView("projection");
+    waitIdle();
+    const Projection there = project(at);
+    QVERIFY(proj->picture());
+    QCOMPARE(proj->picture()->projection.channel, channel);
+    QCOMPARE(proj->picture()->projection.position, at);
+    QCOMPARE(proj->picture()->projection.field, there.field);
+    QVERIFY(sameTensor(proj->picture()->projection.image, there.image));
+    QVERIFY2(headerHas("#5 at (y 11, x 7) (chosen)"), "the header names the position, y first");
+    QCOMPARE(m_window->inputPanel()->fieldShown(),
+             QRect(there.field.x, there.field.y, there.field.width, there.field.height));
+
+    m_window->showView("activations");
+    waitIdle();
+    acts->setSnapToMaximum(true);
+    click();
+    QCOMPARE(state()->channel(), channel);
+    QVERIFY(!state()->position());
+    m_window->showView("projection");
+    waitIdle();
+    const Projection maximum = project(std::nullopt);
+    QVERIFY(maximum.position != at);  // the two clicks must differ for this test to mean much
+    QCOMPARE(proj->picture()->projection.position, maximum.position);
+    QVERIFY(sameTensor(proj->picture()->projection.image, maximum.image));
+    QVERIFY(headerHas("(maximum)"));
+    QCOMPARE(m_window->inputPanel()->fieldShown(),
+             QRect(maximum.field.x, maximum.field.y, maximum.field.width, maximum.field.height));
+    // Another channel or layer forgets a chosen position.
+    acts->setSnapToMaximum(false);
+    m_window->showView("activations");
+    waitIdle();
+    click();
+    QVERIFY(state()->position());
+    state()->setChannel(6);
+    QVERIFY(!state()->position());
+    acts->setSnapToMaximum(true);
     waitIdle();
   }
 

@@ -1,12 +1,14 @@
 // The walk that found issue 11's crash, on every built-in model and every fixture model: in the
-// real MainWindow, each view in turn (Ctrl+1 .. Ctrl+8) from the first layer to the last (Page
+// real MainWindow, each view in turn (Ctrl+1 .. Ctrl+9) from the first layer to the last (Page
 // Down), waiting at every step until the window is settled and checking that the view shows that
 // layer: the activations and the projection (and its top-9 grid) of the layer and the selected
 // channel, the filters feeding it (none for layers no convolution feeds), the comparison (none for
 // a model without convolutions) and an occlusion map (run once per model, with a patch and stride
 // half the input's side), the train view idle and the evolution view's column of the shipped
 // zf-small run at its first checkpoint (these two do not depend on the model or the layer), and
-// the graph view with one box per layer and the layer highlighted. No
+// for models that take images and have convolutions the units view of a scan of the sample
+// photos made from the window (Scan Folder), its mosaic and the first unit's cells, and the graph
+// view with one box per layer and the layer highlighted. No
 // error may be reported, in a dialog or in place of a picture. ctest runs each built-in as an
 // entry of its own (ui.walk.NAME) and the fixtures as ui.walk.fixtures.
 #include <QDir>
@@ -14,6 +16,7 @@
 #include <QTableView>
 #include <QtTest>
 
+#include "core/analysis/scan/scan.h"
 #include "core/builtin_models.h"
 #include "tests/ui/ui_test_util.h"
 #include "tests/ui/view_checks.h"
@@ -27,6 +30,7 @@
 #include "ui/views/filters_view.h"
 #include "ui/views/occlusion_view.h"
 #include "ui/views/projection_view.h"
+#include "ui/views/units_view.h"
 
 using namespace zfvis;
 using namespace zfvis::ui;
@@ -64,6 +68,8 @@ class Walk : public QObject {
     QTableView* table = w.layerTable();  // keys go where a user's would: the focused layer list
     table->setFocus();
     int steps = 0;
+    bool scanned = false;
+    QTemporaryDir scanDir;
     for (int v = 0; v < kViews.size(); ++v) {
       QTest::keyClick(table, Qt::Key(Qt::Key_1 + v), Qt::ControlModifier);
       QCOMPARE(w.currentViewId(), kViews[v]);
@@ -78,6 +84,20 @@ class Walk : public QObject {
         occlusion->setPatch(std::max(1, side / 2), std::max(1, side / 2));
         QVERIFY(settle(w, 300000));
         occlusion->run();
+      }
+      if (kViews[v] == "units") {
+        // A scan of the four sample photos with this model, from the window.
+        const NetworkDef& def = *s->def();
+        const int64_t c = def.input.shape.rank() == 3 ? def.input.shape[0] : 0;
+        if ((c == 1 || c == 3) && !defaultScanLayers(def).empty()) {
+          auto* units = qobject_cast<UnitsView*>(w.view("units"));
+          units->scanFolder(kSamples, scanDir.filePath("samples.sqlite"));
+          QVERIFY(settle(w, 300000));
+          QVERIFY2(errors->messages().isEmpty(), qPrintable(errors->messages().join("; ")));
+          QVERIFY(units->database() && units->database()->complete);
+          QVERIFY(units->mosaic() && units->detail());
+          scanned = true;
+        }
       }
       if (kViews[v] == "evolution") {
         // The slider to the initialisation: a second column besides the trained one.
@@ -102,8 +122,9 @@ class Walk : public QObject {
       }
     }
     QCOMPARE(steps, layers * int(kViews.size()));
-    qInfo("%s: %d layers x %d views = %d steps checked; open %lld ms, walk %lld ms",
-          qPrintable(model), layers, int(kViews.size()), steps, opened, clock.elapsed() - opened);
+    qInfo("%s: %d layers x %d views = %d steps checked (units %s); open %lld ms, walk %lld ms",
+          qPrintable(model), layers, int(kViews.size()), steps,
+          scanned ? "scanned" : "not scannable", opened, clock.elapsed() - opened);
   }
 
  private slots:

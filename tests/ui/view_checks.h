@@ -2,6 +2,8 @@
 // selected layer, and waiting until the window has settled.
 #pragma once
 
+#include <algorithm>
+
 #include <QElapsedTimer>
 #include <QString>
 #include <QStringList>
@@ -19,12 +21,13 @@
 #include "ui/views/occlusion_view.h"
 #include "ui/views/projection_view.h"
 #include "ui/views/train_view.h"
+#include "ui/views/units_view.h"
 
 namespace zfvis::uitest {
 
-// The views in tab order (Ctrl+1 .. Ctrl+8 select them).
-inline const QStringList kViews = {"activations", "filters", "projection", "compare",
-                                   "occlusion",   "train",   "evolution",  "graph"};
+// The views in tab order (Ctrl+1 .. Ctrl+9 select them).
+inline const QStringList kViews = {"activations", "filters",   "projection", "compare", "occlusion",
+                                   "train",       "evolution", "units",      "graph"};
 
 // What a view shows, when it does not show the layer it should; empty when it does.
 inline QString viewProblem(ui::MainWindow& w, const QString& id, int layer) {
@@ -73,6 +76,24 @@ inline QString viewProblem(ui::MainWindow& w, const QString& id, int layer) {
     if (!pic || pic->run != view->run() || pic->checkpoint != view->checkpoint() ||
         pic->layer != view->layer())
       return "no column for the slider's checkpoint";
+  } else if (id == "units") {
+    // Independent of the layer: with a finished scan of the open model open, the mosaic of the
+    // shown layer with a block per unit, and the selected unit's cells.
+    auto* view = qobject_cast<ui::UnitsView*>(w.view(id));
+    const auto& db = view->database();
+    if (!db || !db->complete) return {};
+    if (db->net != s->net()) return "a scan of another model shown";
+    auto mosaic = view->mosaic();
+    if (!mosaic || mosaic->db != db || mosaic->layer != view->layer())
+      return "no mosaic of the shown layer";
+    const auto it = std::find_if(db->layers.begin(), db->layers.end(), [&](const ScanLayer& l) {
+      return l.name == mosaic->layer.toStdString();
+    });
+    if (it == db->layers.end() || int(mosaic->atlas.units.size()) != it->channels)
+      return "the mosaic has not one block per unit";
+    auto detail = view->detail();
+    if (!detail || detail->db != db || detail->unit != view->selectedUnit())
+      return "no cells of the selected unit";
   }
   return {};
 }

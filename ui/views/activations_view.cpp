@@ -69,6 +69,11 @@ ActivationsView::ActivationsView(AppState* state, JobTracker* jobs, QWidget* par
   m_colormap->setCurrentIndex(Settings::viewOption("activations/colormap", 0).toInt());
   m_normalization->setCurrentIndex(Settings::viewOption("activations/normalization", 0).toInt());
   m_markMax->setChecked(Settings::viewOption("activations/markMax", false).toBool());
+  m_snap = new QCheckBox(tr("Snap to maximum"), this);
+  m_snap->setToolTip(
+      tr("A click on a map selects the channel's largest activation (on) or the clicked "
+         "position (off); the projection view projects from it"));
+  m_snap->setChecked(Settings::viewOption("activations/snap", true).toBool());
 
   auto* fit = new QToolButton(this);
   fit->setText(tr("Fit"));
@@ -88,6 +93,7 @@ ActivationsView::ActivationsView(AppState* state, JobTracker* jobs, QWidget* par
   bar->addWidget(m_normalization);
   bar->addSpacing(8);
   bar->addWidget(m_markMax);
+  bar->addWidget(m_snap);
   bar->addSpacing(8);
   bar->addWidget(fit);
   bar->addWidget(actual);
@@ -117,6 +123,8 @@ ActivationsView::ActivationsView(AppState* state, JobTracker* jobs, QWidget* par
   connect(m_colormap, &QComboBox::currentIndexChanged, this, optionsChanged);
   connect(m_normalization, &QComboBox::currentIndexChanged, this, optionsChanged);
   connect(m_markMax, &QCheckBox::toggled, this, optionsChanged);
+  connect(m_snap, &QCheckBox::toggled, this,
+          [this](bool on) { Settings::setViewOption("activations/snap", on); });
 
   connect(m_state, &AppState::forwardChanged, this, [this] {
     m_jobs->cancel(kJob);
@@ -127,6 +135,7 @@ ActivationsView::ActivationsView(AppState* state, JobTracker* jobs, QWidget* par
     invalidate();
   });
   connect(m_state, &AppState::channelChanged, this, [this] { updateMarks(); });
+  connect(m_state, &AppState::positionChanged, this, [this] { updateMarks(); });
   connect(m_view, &ImageView::hovered, this, [this](QPoint pixel, QPoint global) {
     const QString text = describePixel(pixel);
     if (text.isEmpty())
@@ -136,7 +145,10 @@ ActivationsView::ActivationsView(AppState* state, JobTracker* jobs, QWidget* par
   });
   connect(m_view, &ImageView::clicked, this, [this](QPoint pixel) {
     const int c = channelAt(pixel);
-    if (c >= 0) m_state->setChannel(c);
+    if (c < 0) return;
+    std::optional<cv::Point> position;
+    if (!m_snap->isChecked()) position = m_picture->layout.positionAt({pixel.x(), pixel.y()});
+    m_state->select(m_picture->layer, c, position);
   });
 }
 
@@ -228,12 +240,26 @@ void ActivationsView::resizeEvent(QResizeEvent* event) {
   m_resizeTimer->start();
 }
 
+bool ActivationsView::snapToMaximum() const {
+  return m_snap->isChecked();
+}
+
+void ActivationsView::setSnapToMaximum(bool snap) {
+  m_snap->setChecked(snap);
+}
+
 void ActivationsView::updateMarks() {
   QVector<ImageView::Mark> marks;
   const int c = m_state->channel();
   if (m_picture && c >= 0 && c < m_picture->layout.count) {
-    const cv::Rect r = m_picture->layout.cellRect(c);
+    const GridLayout& g = m_picture->layout;
+    const cv::Rect r = g.cellRect(c);
     marks.push_back({QRectF(r.x, r.y, r.width, r.height), QColor(255, 80, 60)});
+    // The chosen position: the block its element covers in the cell.
+    if (const auto& p = m_state->position(); p && g.mapWidth > 0 && g.mapHeight > 0) {
+      const double sx = double(r.width) / g.mapWidth, sy = double(r.height) / g.mapHeight;
+      marks.push_back({QRectF(r.x + p->x * sx, r.y + p->y * sy, sx, sy), QColor(255, 255, 255)});
+    }
   }
   m_view->setMarks(marks);
 }
@@ -251,19 +277,15 @@ QString ActivationsView::describePixel(QPoint pixel) const {
   const bool vector = h == 1 && w == 1;
   const float maxValue = p.maxima[size_t(c)];
   if (vector) return tr("unit %1\nvalue %2").arg(c).arg(double(maxValue), 0, 'g', 5);
-  const cv::Rect r = p.layout.cellRect(c);
-  const int x = std::clamp((pixel.x() - r.x) * w / std::max(1, r.width), 0, w - 1);
-  const int y = std::clamp((pixel.y() - r.y) * h / std::max(1, r.height), 0, h - 1);
+  const cv::Point at = p.layout.positionAt({pixel.x(), pixel.y()});
   const Tensor& t = p.activations->output(size_t(p.layer));
-  const float here = t[int64_t(c) * h * w + int64_t(y) * w + x];
+  const float here = t[int64_t(c) * h * w + int64_t(at.y) * w + at.x];
   const int am = p.argmax[size_t(c)];
-  return tr("channel %1\nmax %2 at (x %3, y %4)\nhere (x %5, y %6): %7")
+  return tr("channel %1\nmax %2 at %3\nhere %4: %5")
       .arg(c)
       .arg(double(maxValue), 0, 'g', 5)
-      .arg(am % w)
-      .arg(am / w)
-      .arg(x)
-      .arg(y)
+      .arg(positionText({am % w, am / w}))
+      .arg(positionText(at))
       .arg(double(here), 0, 'g', 5);
 }
 

@@ -1,6 +1,7 @@
 // The activations view: the selected layer's feature maps as a zoomable grid (core's
 // renderActivationGrid, rendered off the GUI thread). Hovering a map shows its channel, maximum
-// and position; clicking selects the channel; Up/Down move by a row of the grid.
+// and position; clicking selects the channel and, with "Snap to maximum" off, the clicked
+// position too (the projection view then projects from there); Up/Down move by a row of the grid.
 #pragma once
 
 #include <memory>
@@ -53,6 +54,10 @@ class ActivationsView : public ViewBase {
   QString describePixel(QPoint pixel) const;
   /// The channel under image pixel `pixel` of the grid, or -1.
   int channelAt(QPoint pixel) const;
+  /// Whether a click selects the channel's maximum (true, the default) or the clicked position.
+  bool snapToMaximum() const;
+  /// Sets what a click selects.
+  void setSnapToMaximum(bool snap);
 
   /// Job slot of the renders.
   static inline const QString kJob = QStringLiteral("activations");
@@ -71,6 +76,7 @@ class ActivationsView : public ViewBase {
   QComboBox* m_colormap;
   QComboBox* m_normalization;
   QCheckBox* m_markMax;
+  QCheckBox* m_snap;
   QLabel* m_info;
   QTimer* m_resizeTimer;
   std::shared_ptr<const ActivationPicture> m_picture;

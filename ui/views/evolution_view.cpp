@@ -460,14 +460,13 @@ void EvolutionView::showUnit() {
     marks.push_back({QRectF(r.x, r.y, r.width, r.height), QColor(255, 80, 60)});
   }
   m_activations->setMarks(marks);
-  m_info->setText(tr("Unit #%1: strongest on image %2 of %3 (value %4 at x %5, y %6). The "
+  m_info->setText(tr("Unit #%1: strongest on image %2 of %3 (value %4 at %5). The "
                      "red box is the unit's map; the rest of the layer is shown for context.")
                       .arg(m.unit)
                       .arg(m.image)
                       .arg(m_run ? m_run->images : QString())
                       .arg(m.value, 0, 'g', 4)
-                      .arg(m.position.x)
-                      .arg(m.position.y));
+                      .arg(positionText(m.position)));
 }
 
 void EvolutionView::chooseRunFolder() {

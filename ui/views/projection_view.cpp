@@ -141,10 +141,12 @@ ProjectionView::ProjectionView(AppState* state, JobTracker* jobs, QWidget* paren
   };
   connect(m_state, &AppState::forwardChanged, this, reset);
   connect(m_state, &AppState::layerChanged, this, reset);
-  connect(m_state, &AppState::channelChanged, this, [this] {
+  auto reproject = [this] {
     m_jobs->cancel(kJob);
     invalidate();
-  });
+  };
+  connect(m_state, &AppState::channelChanged, this, reproject);
+  connect(m_state, &AppState::positionChanged, this, reproject);
   // Clicking a cell of the top grid selects that channel (core lays the cells out on a square-ish
   // grid of equal cells with 6-pixel gaps).
   connect(m_topView, &ImageView::clicked, this, [this](QPoint pixel) {
@@ -205,6 +207,7 @@ void ProjectionView::refresh() {
   ProjectionRequest request;
   request.layer = size_t(layer);
   request.channel = channel;
+  request.position = m_state->position();  // nullopt: the channel's maximum
   request.mode = mode();
   request.lrn = lrn();
   ProjectionViewOptions vo;
@@ -230,7 +233,7 @@ void ProjectionView::refresh() {
                 .count();
         return std::shared_ptr<const ProjectionPicture>(std::move(pic));
       },
-      [this](std::shared_ptr<const ProjectionPicture> pic) {
+      [this, chosen = request.position.has_value()](std::shared_ptr<const ProjectionPicture> pic) {
         const bool same = m_picture && m_picture->view.size() == pic->view.size();
         m_picture = std::move(pic);
         const Projection& p = m_picture->projection;
@@ -238,18 +241,18 @@ void ProjectionView::refresh() {
         m_overlay->setImage(m_picture->overlay, true);
         m_overlay->setMarks(
             {{QRectF(p.field.x, p.field.y, p.field.width, p.field.height), QColor(255, 80, 60)}});
-        m_info->setText(tr("%1 #%2 at (x %3, y %4) = %5 · %6 · field %7×%8 at (%9, %10) · %11 ms")
-                            .arg(m_state->layerName(int(p.layer)))
-                            .arg(p.channel)
-                            .arg(p.position.x)
-                            .arg(p.position.y)
-                            .arg(double(p.activation), 0, 'g', 4)
-                            .arg(QString::fromUtf8(projectionModeName(p.mode)))
-                            .arg(p.field.width)
-                            .arg(p.field.height)
-                            .arg(p.field.x)
-                            .arg(p.field.y)
-                            .arg(m_picture->milliseconds, 0, 'f', 0));
+        m_info->setText(
+            tr("%1 #%2 at %3 = %4 · %5 · field %6×%7 at (%8, %9) · %10 ms")
+                .arg(m_state->layerName(int(p.layer)))
+                .arg(p.channel)
+                .arg(positionText(p.position) + (chosen ? tr(" (chosen)") : tr(" (maximum)")))
+                .arg(double(p.activation), 0, 'g', 4)
+                .arg(QString::fromUtf8(projectionModeName(p.mode)))
+                .arg(p.field.width)
+                .arg(p.field.height)
+                .arg(p.field.x)
+                .arg(p.field.y)
+                .arg(m_picture->milliseconds, 0, 'f', 0));
         m_info->setToolTip(m_info->text());
         emit projectionShown(p.channel);
       },

@@ -147,10 +147,11 @@ EvolutionColumn evolveInputs(const NetworkDef& def, const EvolutionCheckpoint& c
     CancellationOnly cancel(progress);
     lean.progress = &cancel;
     auto acts = session.run(input, lean);
-    const Tensor& out = acts->output(layer);
+    const std::vector<ChannelPeak> peaks = acts->channelPeaks(layer);
+    const size_t channels = peaks.size() / (end - start);
     for (size_t u = 0; u < units.size(); ++u)
       for (size_t i = start; i < end; ++i) {
-        const UnitResponse r = unitResponse(out, int64_t(i - start), units[u]);
+        const UnitResponse& r = peaks[(i - start) * channels + size_t(units[u])];
         // Strictly greater: the earlier image wins a tie; NaN never wins.
         if (!std::isnan(r.value) && (best[u].image < 0 || r.value > best[u].response.value))
           best[u] = {int64_t(i), r};

@@ -47,6 +47,11 @@ struct AtlasOptions {
   ImageReadOptions read;            // how image files are read
 };
 
+/// Throws Error ("'<db>' is a scan of model X, not of Y") unless `scan` was made with the model
+/// whose identity (modelIdentity()) is `modelId`.
+void checkScanModel(const ScanReader& scan, const std::filesystem::path& db,
+                    const std::string& modelId);
+
 /// Computes the atlas of `layer` from `scan` with `net` (whose identity must be the scan's
 /// `model`; the scan's preprocessing is used). Throws Error when the model differs, the layer was
 /// not scanned, a unit is out of range, or an image is missing or changed since the scan
@@ -54,5 +59,16 @@ struct AtlasOptions {
 Atlas computeAtlas(const ScanReader& scan, std::shared_ptr<const CompiledNet> net,
                    const std::string& modelId, const std::string& layer,
                    const AtlasOptions& options, ProgressSink* progress = nullptr);
+
+/// The image patches of the atlas alone, without forward runs (each image is only decoded, once):
+/// every cell gets its `entry`, `input` (the network's view of the image, as computeAtlas makes
+/// it) and `projection.layer`, `channel`, `position` and `field` (the receptive field of the
+/// recorded position, as the Projector computes it); `projection.image` stays empty. For a
+/// mosaic of every unit's top patches (renderAtlasSheet with projections off, or
+/// renderAtlasCell(cell, ..., patch = true)). Same checks as computeAtlas; `def` is the scanned
+/// model (its identity `modelId`).
+Atlas computeAtlasPatches(const ScanReader& scan, const NetworkDef& def, const std::string& modelId,
+                          const std::string& layer, const AtlasOptions& options,
+                          ProgressSink* progress = nullptr);
 
 }  // namespace zfvis

@@ -45,9 +45,7 @@ ExportSection atlasExportSection(std::shared_ptr<const CompiledNet> net,
   s.value = db.filename().string();
   s.check = [net, db, modelId] {
     const ScanReader scan(db);
-    const std::string& made = scan.meta().at("model");
-    if (made != modelId)
-      throw Error("'" + db.string() + "' is a scan of model " + made + ", not of " + modelId);
+    checkScanModel(scan, db, modelId);
     if (!scan.complete())
       throw Error("'" + db.string() + "' holds an unfinished scan; finish it first");
     if (parsePreprocess(scan.meta().at("preprocess")) != net->def().input.preprocess)

@@ -14,7 +14,6 @@
 
 #include "core/analysis/scan/sqlite_db.h"
 #include "core/analysis/scan/top_k.h"
-#include "core/analysis/unit_response.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/zoo/sha256.h"
@@ -328,7 +327,8 @@ ScanSummary runScan(std::shared_ptr<const CompiledNet> net, const std::vector<Im
       lean.progress = &cancel;
       auto acts = session.run(input, lean);
       for (size_t li = 0; li < info.size(); ++li) {
-        const Tensor& out = acts->output(info[li].index);
+        const std::vector<ChannelPeak> peaks = acts->channelPeaks(info[li].index);
+        const size_t channels = size_t(info[li].channels);
         for (int c = 0; c < info[li].channels; ++c) {
           TopK& t = top[base[li] + size_t(c)];
           // Slots in image order (a batch's slots may wrap around): ties go to the earlier image.
@@ -336,7 +336,7 @@ ScanSummary runScan(std::shared_ptr<const CompiledNet> net, const std::vector<Im
             const int64_t g = o.shard + p * o.shards;
             const int64_t slot = g % batch;
             if (slotImage[size_t(slot)] != g) continue;
-            const UnitResponse r = unitResponse(out, slot, c);
+            const ChannelPeak& r = peaks[size_t(slot) * channels + size_t(c)];
             if (std::isnan(r.value)) continue;
             if (t.offer({r.value, g, r.y, r.x})) changed[base[li] + size_t(c)] = 1;
           }
