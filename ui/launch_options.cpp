@@ -5,8 +5,9 @@
 namespace zfvis::ui {
 
 const QStringList& viewNames() {
-  static const QStringList names = {"activations", "filters", "projection", "compare",
-                                    "occlusion",   "train",   "evolution",  "units"};
+  static const QStringList names = {"activations", "filters",   "projection",
+                                    "compare",     "occlusion", "train",
+                                    "evolution",   "units",     "graph"};
   return names;
 }
 
@@ -27,7 +28,11 @@ bool parseLaunchOptions(const QStringList& arguments, LaunchOptions& out, QStrin
                           "OUT.png");
   QCommandLineOption scanDb("scan-db", "Scan database (zfvis-cli scan) the Units view opens.",
                             "FILE");
-  p.addOptions({model, weights, image, layer, view, scanDb, shot});
+  QCommandLineOption offline(
+      "offline",
+      "Without --model: when the trained AlexNet is not in the Model Zoo cache, open the shipped "
+      "zf-small trained on Fashion-MNIST instead of the start page.");
+  p.addOptions({model, weights, image, layer, view, scanDb, shot, offline});
   if (!p.parse(arguments)) {
     error = p.errorText();
     return false;
@@ -61,6 +66,7 @@ bool parseLaunchOptions(const QStringList& arguments, LaunchOptions& out, QStrin
   }
   out.scanDb = p.value(scanDb);
   out.screenshot = p.value(shot);
+  out.offline = p.isSet(offline);
   return true;
 }
 

@@ -35,12 +35,15 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include "core/analysis/training/dataset.h"
 #include "core/atomic_file.h"
 #include "core/builtin_models.h"
 #include "core/export/report.h"
 #include "core/labels.h"
+#include "core/model/small_nets.h"
 #include "core/npy.h"
 #include "core/render/png.h"
+#include "core/start_model.h"
 #include "core/zoo/zoo_cache.h"
 #include "ui/app_state.h"
 #include "ui/controller.h"
@@ -52,11 +55,14 @@
 #include "ui/layer_table_model.h"
 #include "ui/model_panel.h"
 #include "ui/predictions_panel.h"
+#include "ui/properties_panel.h"
 #include "ui/settings.h"
+#include "ui/start_page.h"
 #include "ui/views/activations_view.h"
 #include "ui/views/compare_view.h"
 #include "ui/views/evolution_view.h"
 #include "ui/views/filters_view.h"
+#include "ui/views/graph_view.h"
 #include "ui/views/occlusion_view.h"
 #include "ui/views/projection_view.h"
 #include "ui/views/train_view.h"
@@ -135,6 +141,7 @@ const QString kExportJob = QStringLiteral("export");
 const QString kFetchJob = QStringLiteral("fetch");
 const QString kExportAllJob = QStringLiteral("export-all");
 const QString kLabelsJob = QStringLiteral("labels");
+const QString kStartJob = QStringLiteral("start");
 
 QString slotTitle(const QString& slot) {
   if (slot == kModelJob) return QObject::tr("Cannot open the model");
@@ -144,6 +151,7 @@ QString slotTitle(const QString& slot) {
   if (slot == kFetchJob) return QObject::tr("Cannot fetch the model");
   if (slot == kExportAllJob) return QObject::tr("Cannot export the report");
   if (slot == kLabelsJob) return QObject::tr("Cannot load the labels");
+  if (slot == kStartJob) return QObject::tr("Cannot open the start model");
   if (slot == TrainView::kJob) return QObject::tr("Cannot train");
   if (slot == EvolutionView::kRunJob || slot == EvolutionView::kJob ||
       slot == EvolutionView::kExportJob)
@@ -167,7 +175,8 @@ MainWindow::MainWindow(const QString& samplesDir, QWidget* parent)
       m_state(new AppState(this)),
       m_jobs(new JobTracker(this)),
       m_controller(new Controller(m_state, m_jobs, this)),
-      m_errors(std::make_shared<DialogErrorReporter>(this)) {
+      m_errors(std::make_shared<DialogErrorReporter>(this)),
+      m_zoo(std::shared_ptr<const ZooManifest>(&embeddedZooManifest(), [](const ZooManifest*) {})) {
   initZfvisResources();
   setWindowTitle(tr("zfvis"));
   QIcon icon;
@@ -201,6 +210,7 @@ MainWindow::MainWindow(const QString& samplesDir, QWidget* parent)
     syncLayerSelection();
     updateBanner();
     updateStatus();
+    updateStartPage();
   });
   connect(m_state, &AppState::layerChanged, this, &MainWindow::syncLayerSelection);
   connect(m_state, &AppState::sourceChanged, this, &MainWindow::updateStatus);
@@ -218,6 +228,7 @@ MainWindow::MainWindow(const QString& samplesDir, QWidget* parent)
   });
   updateBanner();
   updateStatus();
+  updateStartPage();
   // 1440 x 900, or the screen's available area when it is smaller.
   QSize size(1440, 900);
   if (QScreen* s = screen()) size = size.boundedTo(s->availableGeometry().size());
@@ -246,6 +257,17 @@ void MainWindow::createViews() {
   layout->setSpacing(2);
   layout->addWidget(m_banner);
   layout->addWidget(m_tabs, 1);
+  m_startPage = new StartPage(m_zoo, central);
+  layout->addWidget(m_startPage, 1);
+  connect(m_startPage, &StartPage::fetchRequested, this, &MainWindow::fetchZooModel);
+  connect(m_startPage, &StartPage::openModelRequested, this,
+          [this](const QString& spec, const QString& weights) {
+            m_controller->openModel(spec, weights);
+          });
+  connect(m_startPage, &StartPage::openFileDialogRequested, this, &MainWindow::openModelDialog);
+  connect(m_startPage, &StartPage::filesDropped, this, [this](const QStringList& paths) {
+    for (const QString& path : paths) openFile(path);
+  });
   setCentralWidget(central);
 
   m_views << new ActivationsView(m_state, m_jobs, this);
@@ -256,9 +278,10 @@ void MainWindow::createViews() {
   auto* train = new TrainView(m_state, m_jobs, this);
   auto* evolution = new EvolutionView(m_state, m_jobs, m_samplesDir, this);
   auto* units = new UnitsView(m_state, m_jobs, this);
-  m_views << train << evolution << units;
-  const QStringList titles = {tr("Activations"), tr("Filters"), tr("Projection"), tr("Compare"),
-                              tr("Occlusion"),   tr("Train"),   tr("Evolution"),  tr("Units")};
+  m_views << train << evolution << units << new GraphView(m_state, m_jobs, this);
+  const QStringList titles = {tr("Activations"), tr("Filters"),   tr("Projection"),
+                              tr("Compare"),     tr("Occlusion"), tr("Train"),
+                              tr("Evolution"),   tr("Units"),     tr("Graph")};
   // A checkpoint opens as File > Open Model opens a file; a run opens in the evolution view.
   connect(train, &TrainView::openModelRequested, this,
           [this](const QString& path) { m_controller->openModel(path); });
@@ -312,6 +335,10 @@ void MainWindow::createDocks() {
       dock(tr("Predictions"), "predictionsDock", m_predictionsPanel, Qt::RightDockWidgetArea);
   auto* modelDock = dock(tr("Model"), "modelDock", m_modelPanel, Qt::LeftDockWidgetArea);
   splitDockWidget(inputDock, predDock, Qt::Vertical);
+  m_properties = new PropertiesPanel(m_state, m_jobs, this);
+  auto* propertiesDock =
+      dock(tr("Properties"), "propertiesDock", m_properties, Qt::LeftDockWidgetArea);
+  splitDockWidget(findChild<QDockWidget*>("layersDock"), propertiesDock, Qt::Vertical);
   tabifyDockWidget(findChild<QDockWidget*>("layersDock"), modelDock);
   findChild<QDockWidget*>("layersDock")->raise();
 }
@@ -396,8 +423,8 @@ void MainWindow::createMenus() {
 
   m_viewMenu = menuBar()->addMenu(tr("&View"));
   for (int i = 0; i < m_views.size(); ++i) {
-    QAction* a =
-        m_viewMenu->addAction(m_tabs->tabText(i), this, [this, i] { m_tabs->setCurrentIndex(i); });
+    QAction* a = m_viewMenu->addAction(m_tabs->tabText(i), this,
+                                       [this, i] { showView(m_views[i]->viewId()); });
     a->setShortcut(QKeySequence(Qt::CTRL | (Qt::Key_1 + i)));
   }
   m_viewMenu->addSeparator();
@@ -465,6 +492,7 @@ void MainWindow::rebuildRecentMenus() {
   for (const QString& path : Settings::recentImages())
     m_recentImages->addAction(path, this, [this, path] { m_controller->openImage(path); });
   m_recentImages->setEnabled(!m_recentImages->isEmpty());
+  m_startPage->setRecentModels(Settings::recentModels());
 }
 
 QStringList MainWindow::samples() const {
@@ -482,18 +510,97 @@ void MainWindow::applyLaunchOptions(const LaunchOptions& options) {
   // Launched straight into the occlusion view (README pictures, tests): run it once computed.
   if (options.view == "occlusion")
     if (auto* v = qobject_cast<OcclusionView*>(view("occlusion"))) v->setAutoRun(true);
-  m_controller->openModel(options.model, options.weights, options.layer);
-  QString image = options.image;
-  if (!options.imageGiven) {
-    const QString chelsea = QDir(m_samplesDir).filePath("chelsea.png");
-    if (QFileInfo::exists(chelsea)) image = chelsea;
+  if (!options.modelGiven || options.model.isEmpty()) {
+    startWithoutModel(options);
+  } else {
+    m_controller->openModel(options.model, options.weights, options.layer);
+    QString image = options.image;
+    if (!options.imageGiven) {
+      const QString chelsea = QDir(m_samplesDir).filePath("chelsea.png");
+      if (QFileInfo::exists(chelsea)) image = chelsea;
+    }
+    if (!image.isEmpty()) m_controller->openImage(image);
   }
-  if (!image.isEmpty()) m_controller->openImage(image);
   if (!options.scanDb.isEmpty())
     qobject_cast<UnitsView*>(view(QStringLiteral("units")))->openDatabase(options.scanDb);
 }
 
+void MainWindow::setZooManifest(std::shared_ptr<const ZooManifest> manifest) {
+  m_zoo = std::move(manifest);
+  m_startPage->setManifest(m_zoo);
+}
+
+void MainWindow::startWithoutModel(const LaunchOptions& options) {
+  // Verifying the cached AlexNet may hash 244 MB (once; a sidecar spares it later): a job.
+  const auto zoo = m_zoo;
+  const bool offline = options.offline;
+  m_jobs->start(
+      kStartJob, tr("Looking for the trained AlexNet"),
+      [zoo, offline](ProgressSink& sink) {
+        std::filesystem::path cache;
+        try {
+          cache = zooCacheDir();
+        } catch (const std::exception&) {
+        }
+        return chooseStartModel(*zoo, cache, offline, &sink);
+      },
+      [this, options](const StartChoice& choice) { openStartChoice(choice, options); });
+}
+
+void MainWindow::openStartChoice(const StartChoice& choice, const LaunchOptions& options) {
+  setStartMessage(QString::fromStdString(choice.message));
+  if (choice.spec.empty()) {
+    if (const ZooModel* m = m_zoo->find(kStartZooId))
+      m_startPage->setMessage(tr("%1 (%2 MB to download). Fetch it below, or open another model.")
+                                  .arg(QString::fromStdString(choice.message))
+                                  .arg(double(m->size) / 1e6, 0, 'f', 1));
+    // The image is ready for whichever model is picked on the start page.
+    const QString image =
+        options.imageGiven ? options.image : QDir(m_samplesDir).filePath("chelsea.png");
+    if (options.imageGiven || QFileInfo::exists(image)) m_controller->openImage(image);
+    return;
+  }
+  m_controller->openModel(QString::fromStdString(choice.spec), {}, options.layer);
+  if (options.imageGiven) {
+    m_controller->openImage(options.image);
+  } else if (choice.offline && isSmallNet(choice.spec) && hasFashionMnistTestImages()) {
+    // The small nets know Fashion-MNIST: one of its test images, read off the GUI thread.
+    m_jobs->start(
+        kImageJob, tr("Reading a Fashion-MNIST test image"),
+        [](ProgressSink&) {
+          std::string label;
+          cv::Mat image = fashionMnistTestImage(kFashionMnistDir, 0, &label);
+          return std::make_pair(image, QString::fromStdString(label));
+        },
+        [this](const std::pair<cv::Mat, QString>& sample) {
+          m_controller->setImage(sample.first,
+                                 tr("Fashion-MNIST test image 0 (%1)").arg(sample.second));
+        });
+  } else if (m_state->source().empty()) {
+    const QString chelsea = QDir(m_samplesDir).filePath("chelsea.png");
+    if (QFileInfo::exists(chelsea)) m_controller->openImage(chelsea);
+  }
+}
+
+void MainWindow::setStartMessage(const QString& message) {
+  m_startMessage = message;
+  statusBar()->showMessage(message);
+}
+
+void MainWindow::updateStartPage() {
+  const bool start = !m_state->def() && !m_startPageDismissed;
+  m_startPage->setVisible(start);
+  m_tabs->setVisible(!start);
+  if (start) m_startPage->updateZooButtons();
+}
+
 void MainWindow::showView(const QString& id) {
+  // Train and Evolution need no open model: asking for them puts the tabs in place of the start
+  // page.
+  if (id == "train" || id == "evolution") {
+    m_startPageDismissed = true;
+    updateStartPage();
+  }
   for (int i = 0; i < m_views.size(); ++i)
     if (m_views[i]->viewId() == id) m_tabs->setCurrentIndex(i);
 }
@@ -675,7 +782,7 @@ void MainWindow::exportViewTo(const QString& pngPath) {
 }
 
 void MainWindow::fetchZooModel(const QString& id) {
-  const ZooManifest& manifest = embeddedZooManifest();
+  const ZooManifest& manifest = *m_zoo;
   const ZooModel* model = manifest.find(id.toStdString());
   if (!model) {
     reportError(kFetchJob, tr("unknown Model Zoo id '%1'").arg(id));
@@ -689,7 +796,22 @@ void MainWindow::fetchZooModel(const QString& id) {
         return QString::fromStdString(
             zfvis::fetchZooModel(m, base, zooCacheDir(), &sink).path.string());
       },
-      [this](const QString& path) { m_controller->openModel(path); });
+      [this](const QString& path) {
+        m_controller->openModel(path);
+        if (m_state->source().empty()) {
+          const QString chelsea = QDir(m_samplesDir).filePath("chelsea.png");
+          if (QFileInfo::exists(chelsea)) m_controller->openImage(chelsea);
+        }
+      },
+      [this, id](const QString& message) {
+        reportError(kFetchJob, message);
+        // From the start page (nothing open): the best model that needs no download instead.
+        if (!m_state->def() && !m_jobs->isBusy(kModelJob)) {
+          LaunchOptions options;
+          openStartChoice(offlineStartModel(tr("the %1 download failed").arg(id).toStdString()),
+                          options);
+        }
+      });
   progressDialog(kFetchJob, job, tr("Fetch from Model Zoo"),
                  tr("Fetching %1 (%2 MB)…").arg(id).arg(double(model->size) / 1e6, 0, 'f', 1));
 }

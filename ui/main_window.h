@@ -11,6 +11,11 @@
 
 #include "ui/launch_options.h"
 
+namespace zfvis {
+struct StartChoice;
+struct ZooManifest;
+}  // namespace zfvis
+
 class QAction;
 class QLabel;
 class QMenu;
@@ -30,6 +35,8 @@ class JobTracker;
 class LayerTableModel;
 class ModelPanel;
 class PredictionsPanel;
+class PropertiesPanel;
+class StartPage;
 class ViewBase;
 
 class MainWindow : public QMainWindow {
@@ -56,7 +63,8 @@ class MainWindow : public QMainWindow {
 
   /// Opens the model, image, layer and view of the command line.
   void applyLaunchOptions(const LaunchOptions& options);
-  /// Shows the view with this id ("activations", "filters", ...).
+  /// Shows the view with this id ("activations", "filters", ...); "train" and "evolution" also
+  /// replace the start page (they need no model).
   void showView(const QString& id);
   /// The id of the view shown.
   QString currentViewId() const;
@@ -74,6 +82,14 @@ class MainWindow : public QMainWindow {
   InputPanel* inputPanel() const { return m_inputPanel; }
   /// The predictions panel.
   PredictionsPanel* predictionsPanel() const { return m_predictionsPanel; }
+  /// The start page (shown in place of the tabs while no model is open).
+  StartPage* startPage() const { return m_startPage; }
+  /// The selected layer's properties.
+  PropertiesPanel* propertiesPanel() const { return m_properties; }
+  /// Replaces the Model Zoo manifest used by the start page and fetches (tests, mirrors).
+  void setZooManifest(std::shared_ptr<const ZooManifest> manifest);
+  /// Why the model open at start was chosen (or why none is), empty before that.
+  QString startMessage() const { return m_startMessage; }
   /// The sample images found in the samples folder.
   QStringList samples() const;
 
@@ -127,6 +143,10 @@ class MainWindow : public QMainWindow {
   void loadLabelsDialog();
   QProgressDialog* progressDialog(const QString& slot, quint64 job, const QString& title,
                                   const QString& label);
+  void startWithoutModel(const LaunchOptions& options);
+  void openStartChoice(const StartChoice& choice, const LaunchOptions& options);
+  void setStartMessage(const QString& message);
+  void updateStartPage();
   void moveLayer(int delta);
   void moveChannel(int delta);
 
@@ -145,6 +165,11 @@ class MainWindow : public QMainWindow {
   ModelPanel* m_modelPanel = nullptr;
   InputPanel* m_inputPanel = nullptr;
   PredictionsPanel* m_predictionsPanel = nullptr;
+  PropertiesPanel* m_properties = nullptr;
+  StartPage* m_startPage = nullptr;
+  std::shared_ptr<const ZooManifest> m_zoo;
+  QString m_startMessage;
+  bool m_startPageDismissed = false;  // a view that needs no model was asked for
   QMenu* m_recentModels = nullptr;
   QMenu* m_recentImages = nullptr;
   QMenu* m_viewMenu = nullptr;

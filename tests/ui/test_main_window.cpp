@@ -410,9 +410,15 @@ class MainWindowTest : public QObject {
     LaunchOptions o;
     QString error;
     QVERIFY(parseLaunchOptions({"zfvis"}, o, error));
-    QCOMPARE(o.model, QString("caffe-alexnet"));
+    QVERIFY(o.model.isEmpty());  // the start model (trained AlexNet, or the start page)
+    QVERIFY(!o.modelGiven);
+    QVERIFY(!o.offline);
     QCOMPARE(o.view, QString("activations"));
     QVERIFY(!o.imageGiven);
+    LaunchOptions off;
+    QVERIFY(parseLaunchOptions({"zfvis", "--offline", "--view", "graph"}, off, error));
+    QVERIFY(off.offline);
+    QCOMPARE(off.view, QString("graph"));
     LaunchOptions p;
     QVERIFY(parseLaunchOptions({"zfvis", "--model", "nin", "--image", "a.png", "--layer", "conv2",
                                 "--view", "filters", "--screenshot", "/tmp/x.png"},

@@ -33,6 +33,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QGraphicsView>
 #include <QPushButton>
 #include <QSlider>
 #include <QSpinBox>
@@ -54,6 +55,7 @@
 #include "ui/input_panel.h"
 #include "ui/main_window.h"
 #include "ui/views/evolution_view.h"
+#include "ui/views/graph_view.h"
 #include "ui/views/occlusion_view.h"
 #include "ui/views/train_view.h"
 #include "ui/views/units_view.h"
@@ -103,7 +105,8 @@ class Soak {
 
   // Runs one random event; returns its description.
   QString step() {
-    const int kind = pick(108);
+    const int kind = pick(110);
+    if (kind >= 108) return clickGraphBox();
     if (kind < 16) return clickPicture();
     if (kind < 20) return doubleClickPicture();
     if (kind < 24) return dragPicture();
@@ -155,6 +158,19 @@ class Soak {
     const QPoint p = pointIn(v);
     QTest::mouseClick(v, Qt::LeftButton, {}, p);
     return QString("click %1 at (%2, %3)").arg(m_w.currentViewId()).arg(p.x()).arg(p.y());
+  }
+
+  // A click on a layer box of the graph view (or beside it: nothing happens).
+  QString clickGraphBox() {
+    auto* graph = qobject_cast<GraphView*>(m_w.view("graph"));
+    if (m_w.currentViewId() != "graph") m_w.showView("graph");
+    if (graph->nodeCount() == 0) return "graph: no boxes yet";
+    const int layer = pick(graph->nodeCount());
+    QGraphicsView* v = graph->graphicsView();
+    v->centerOn(graph->nodeRect(layer).center());
+    const QPoint at = pick(4) ? v->mapFromScene(graph->nodeRect(layer).center()) : pointIn(v);
+    QTest::mouseClick(v->viewport(), Qt::LeftButton, {}, at);
+    return QString("graph click (%1, %2), box %3").arg(at.x()).arg(at.y()).arg(layer);
   }
 
   QString doubleClickPicture() {

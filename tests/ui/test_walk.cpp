@@ -1,5 +1,5 @@
 // The walk that found issue 11's crash, on every built-in model and every fixture model: in the
-// real MainWindow, each view in turn (Ctrl+1 .. Ctrl+8) from the first layer to the last (Page
+// real MainWindow, each view in turn (Ctrl+1 .. Ctrl+9) from the first layer to the last (Page
 // Down), waiting at every step until the window is settled and checking that the view shows that
 // layer: the activations and the projection (and its top-9 grid) of the layer and the selected
 // channel, the filters feeding it (none for layers no convolution feeds), the comparison (none for
@@ -7,8 +7,9 @@
 // half the input's side), the train view idle and the evolution view's column of the shipped
 // zf-small run at its first checkpoint (these two do not depend on the model or the layer); for
 // models that take images and have convolutions the units view of a scan of the sample photos made
-// from the window (Scan Folder), its mosaic and the first unit's cells; each view's "How to read
-// this" panel is opened and closed once. No
+// from the window (Scan Folder), its mosaic and the first unit's cells; the graph view with one box
+// per layer and the layer highlighted; each view's "How to read this" panel is opened and closed
+// once. No
 // error may be reported, in a dialog or in place of a picture. ctest runs each built-in as an
 // entry of its own (ui.walk.NAME) and the fixtures as ui.walk.fixtures.
 #include <QDir>

@@ -17,6 +17,7 @@
 #include "ui/views/compare_view.h"
 #include "ui/views/evolution_view.h"
 #include "ui/views/filters_view.h"
+#include "ui/views/graph_view.h"
 #include "ui/views/occlusion_view.h"
 #include "ui/views/projection_view.h"
 #include "ui/views/train_view.h"
@@ -24,9 +25,9 @@
 
 namespace zfvis::uitest {
 
-// The views in tab order (Ctrl+1 .. Ctrl+8 select them).
-inline const QStringList kViews = {"activations", "filters", "projection", "compare",
-                                   "occlusion",   "train",   "evolution",  "units"};
+// The views in tab order (Ctrl+1 .. Ctrl+9 select them).
+inline const QStringList kViews = {"activations", "filters",   "projection", "compare", "occlusion",
+                                   "train",       "evolution", "units",      "graph"};
 
 // What a view shows, when it does not show the layer it should; empty when it does.
 inline QString viewProblem(ui::MainWindow& w, const QString& id, int layer) {
@@ -60,6 +61,11 @@ inline QString viewProblem(ui::MainWindow& w, const QString& id, int layer) {
   } else if (id == "train") {
     // Independent of the open model and layer: settled means no run is going on.
     if (qobject_cast<ui::TrainView*>(w.view(id))->isTraining()) return "still training";
+  } else if (id == "graph") {
+    // One box per layer, the selected one highlighted.
+    auto* view = qobject_cast<ui::GraphView*>(w.view(id));
+    if (view->nodeCount() != s->layerCount()) return "not one box per layer";
+    if (view->highlighted() != layer) return "the selected layer is not highlighted";
   } else if (id == "evolution") {
     // Independent of the open model and layer: the shipped run (when present) with the column
     // of the slider's checkpoint and layer.

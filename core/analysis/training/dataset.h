@@ -44,6 +44,13 @@ struct Dataset {
 /// Where --data fashion-mnist looks (Debian's dataset-fashion-mnist).
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
+/// True when Fashion-MNIST's test images are in `dir` (Debian's dataset-fashion-mnist).
+bool hasFashionMnistTestImages(const std::filesystem::path& dir = kFashionMnistDir);
+/// Test image `index` of the Fashion-MNIST in `dir` as 8-bit BGR (28 x 28), with its class name
+/// in `className` when given. Reads only the test split; throws Error like loadDataset.
+cv::Mat fashionMnistTestImage(const std::filesystem::path& dir, int64_t index,
+                              std::string* className = nullptr);
+
 /// The per-sample shape a dataset spec gives by nature: 1 x 28 x 28 for Fashion-MNIST,
 /// 3 x 32 x 32 for CIFAR-10, none (empty) for folders; throws UsageError on an unknown spec.
 Shape naturalInputShape(const std::string& spec);

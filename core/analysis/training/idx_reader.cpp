@@ -4,6 +4,8 @@
 // IDX data.
 #include <zlib.h>
 
+#include <opencv2/imgproc.hpp>
+
 #include "core/analysis/training/dataset_readers.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -151,3 +153,26 @@ Dataset loadFashionMnist(const std::filesystem::path& dir) {
 }
 
 }  // namespace zfvis::datasets
+
+namespace zfvis {
+
+bool hasFashionMnistTestImages(const std::filesystem::path& dir) {
+  std::error_code ec;
+  return std::filesystem::exists(dir / "t10k-images-idx3-ubyte.gz", ec) ||
+         std::filesystem::exists(dir / "t10k-images-idx3-ubyte", ec);
+}
+
+cv::Mat fashionMnistTestImage(const std::filesystem::path& dir, int64_t index,
+                              std::string* className) {
+  const std::vector<std::string>& names = fashionMnistClassNames();
+  const ImageSet test = datasets::loadSplit(dir, "t10k", int(names.size()));
+  if (index < 0 || index >= test.size())
+    throw Error("Fashion-MNIST in '" + dir.string() + "' has no test image " +
+                std::to_string(index) + " (it has " + std::to_string(test.size()) + ")");
+  if (className) *className = names[size_t(test.labels[size_t(index)])];
+  cv::Mat bgr;
+  cv::cvtColor(test.image(index), bgr, cv::COLOR_GRAY2BGR);
+  return bgr;
+}
+
+}  // namespace zfvis
