@@ -134,6 +134,37 @@ QString evolution() {
       "Projection view (zero is mid-grey, scaled by the largest magnitude).</p>");
 }
 
+QString units() {
+  return tr(
+      "<p><b>What it shows.</b> Zeiler &amp; Fergus fig. 2 over a whole image collection: for "
+      "every unit (channel) of a scanned layer, the images of the collection that excite it most. "
+      "A unit's response to an image is the largest value of its map, at the first position "
+      "holding it; the scan database (<tt>zfvis-cli scan</tt>, or Scan Folder…) keeps each unit's "
+      "top 9 with those positions.</p>"
+      "<p><b>Reading it.</b> The mosaic shows each unit's top image patches, each cut to the part "
+      "of the image the unit sees (its receptive field) at the recorded position: patches that "
+      "share an edge, a colour or a texture say what the unit detects. A unit whose patches are "
+      "black never fired on the collection (a dead unit, or a feature the images lack). Click a "
+      "unit for its top 9 projected back to pixels (deconvnet, guided backpropagation or "
+      "saliency, as in the Projection view) beside the patches: the projection shows which "
+      "pixels of the patch made the unit fire. Double-click a patch to open its image in the "
+      "other views at that unit and position.</p>");
+}
+
+QString graph() {
+  return tr(
+      "<p><b>What it shows.</b> The network as a graph, the input at the top: one box per layer "
+      "(name, operator, output shape) and one edge per layer input. Layers sit one row below "
+      "their deepest input, so branches, such as the two towers of the original AlexNet (its "
+      "grouped convolutions, split across two GPUs in 2012) or Inception and Fire modules, stand "
+      "side by side. Zeiler &amp; Fergus fig. 3 draws their 8-layer network the same way, layer by "
+      "layer.</p>"
+      "<p><b>Reading it.</b> Colours mark the operator (convolutions blue, pooling green, dense "
+      "layers pink, Concat and Add orange). Click a box to select that layer in every view; the "
+      "Properties panel then shows its kernel, stride, padding, receptive field and weight "
+      "statistics.</p>");
+}
+
 }  // namespace
 
 QString helpText(const QString& viewId) {
@@ -144,13 +175,15 @@ QString helpText(const QString& viewId) {
   if (viewId == QLatin1String("occlusion")) return occlusion();
   if (viewId == QLatin1String("train")) return train();
   if (viewId == QLatin1String("evolution")) return evolution();
+  if (viewId == QLatin1String("units")) return units();
+  if (viewId == QLatin1String("graph")) return graph();
   return {};
 }
 
 QStringList helpTopics() {
   return {QStringLiteral("activations"), QStringLiteral("filters"),   QStringLiteral("projection"),
           QStringLiteral("compare"),     QStringLiteral("occlusion"), QStringLiteral("train"),
-          QStringLiteral("evolution")};
+          QStringLiteral("evolution"),   QStringLiteral("units"),     QStringLiteral("graph")};
 }
 
 }  // namespace zfvis::ui

@@ -26,6 +26,7 @@
 #include <QProgressDialog>
 #include <QResizeEvent>
 #include <QScreen>
+#include <QScrollArea>
 #include <QScrollBar>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -297,7 +298,13 @@ void MainWindow::createViews() {
           });
   for (int i = 0; i < m_views.size(); ++i) {
     m_views[i]->installHelp();
-    m_tabs->addTab(m_views[i], titles[i]);
+    // Each view scrolls inside its tab when the window is narrower or shorter than the view's
+    // controls and pictures want, so the window fits a 1024 x 700 screen.
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(m_views[i]);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    m_tabs->addTab(scroll, titles[i]);
   }
 }
 
@@ -605,8 +612,13 @@ void MainWindow::showView(const QString& id) {
     if (m_views[i]->viewId() == id) m_tabs->setCurrentIndex(i);
 }
 
+ViewBase* MainWindow::currentView() const {
+  const int i = m_tabs->currentIndex();
+  return i >= 0 && i < int(m_views.size()) ? m_views[i] : nullptr;
+}
+
 QString MainWindow::currentViewId() const {
-  auto* v = qobject_cast<ViewBase*>(m_tabs->currentWidget());
+  ViewBase* v = currentView();
   return v ? v->viewId() : QString();
 }
 
@@ -746,7 +758,7 @@ void MainWindow::openImageDialog() {
 }
 
 void MainWindow::exportViewDialog() {
-  auto* v = qobject_cast<ViewBase*>(m_tabs->currentWidget());
+  ViewBase* v = currentView();
   if (!v || !v->exportView()) {
     reportError(kExportJob, tr("the %1 view shows nothing to export yet").arg(currentViewId()));
     return;
@@ -756,7 +768,7 @@ void MainWindow::exportViewDialog() {
 }
 
 void MainWindow::exportViewTo(const QString& pngPath) {
-  auto* v = qobject_cast<ViewBase*>(m_tabs->currentWidget());
+  ViewBase* v = currentView();
   std::optional<ViewExport> e = v ? v->exportView() : std::nullopt;
   if (!e) {
     reportError(kExportJob, tr("the %1 view shows nothing to export yet").arg(currentViewId()));

@@ -68,6 +68,8 @@ class MainWindow : public QMainWindow {
   void showView(const QString& id);
   /// The id of the view shown.
   QString currentViewId() const;
+  /// The view of the current tab (null before the tabs exist).
+  ViewBase* currentView() const;
   /// The view with this id (null if unknown).
   ViewBase* view(const QString& id) const;
   /// Every central view, in tab order.

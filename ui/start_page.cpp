@@ -60,7 +60,7 @@ StartPage::StartPage(std::shared_ptr<const ZooManifest> manifest, QWidget* paren
     m_fetch << button;
   }
   auto* zooNote = new QLabel(tr("Each is verified against its SHA-256; the download shows its "
-                                "progress and can be cancelled. File ▸ Fetch from Model Zoo lists "
+                                "progress and can be cancelled. Model ▸ Model Zoo… lists "
                                 "more."),
                              this);
   zooNote->setWordWrap(true);

@@ -271,10 +271,15 @@ class Views : public QObject {
     const cv::Rect cell = pic->layout.cellRect(channel);
     QCOMPARE(cell.width % 27, 0);
     const int bw = cell.width / 27, bh = cell.height / 27;
-    const QPointF pixel(cell.x + at.x * bw + bw / 2 + 0.5, cell.y + at.y * bh + bh / 2 + 0.5);
+    const QPointF pixel(cell.x + at.x * bw + bw / 2.0, cell.y + at.y * bh + bh / 2.0);
+    // At 1:1 every block is whole pixels on screen (a fitted, shrunk grid rounds clicks); the
+    // block's centre is floored to the widget pixel holding it (rounding 0.5 up would leave a
+    // one-pixel block).
+    acts->imageView()->actualSize();
     auto click = [&] {
+      const QPointF w = acts->imageView()->imageToWidget(pixel);
       QTest::mouseClick(acts->imageView(), Qt::LeftButton, {},
-                        acts->imageView()->imageToWidget(pixel).toPoint());
+                        QPoint(int(std::floor(w.x())), int(std::floor(w.y()))));
     };
     auto project = [&](std::optional<cv::Point> position) -> Projection {
       ProjectionRequest r;

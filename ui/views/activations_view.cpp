@@ -100,10 +100,11 @@ ActivationsView::ActivationsView(AppState* state, JobTracker* jobs, QWidget* par
   bar->addWidget(fit);
   bar->addWidget(actual);
   bar->addSpacing(12);
-  bar->addWidget(m_info, 1);
+  bar->addStretch(1);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
   layout->addLayout(bar);
+  layout->addWidget(m_info);  // its own row: the whole text, wrapped when narrow
   layout->addWidget(m_view, 1);
 
   // After a resize, draw the grid again when a different integer scale would fit.

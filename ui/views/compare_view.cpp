@@ -64,11 +64,12 @@ CompareView::CompareView(AppState* state, JobTracker* jobs, QWidget* parent)
   bar2->addWidget(m_normalization);
   bar2->addWidget(m_spectrum);
   bar2->addSpacing(8);
-  bar2->addWidget(m_info, 1);
+  bar2->addStretch(1);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
   layout->addLayout(bar);
   layout->addLayout(bar2);
+  layout->addWidget(m_info);  // its own row: the whole text, wrapped when narrow
   layout->addWidget(m_view, 1);
   pickDefaultB();
 

@@ -69,10 +69,11 @@ FiltersView::FiltersView(AppState* state, JobTracker* jobs, QWidget* parent)
   bar->addWidget(fit);
   bar->addWidget(actual);
   bar->addSpacing(12);
-  bar->addWidget(m_info, 1);
+  bar->addStretch(1);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
   layout->addLayout(bar);
+  layout->addWidget(m_info);  // its own row: the whole text, wrapped when narrow
   layout->addWidget(m_view, 1);
 
   connect(fit, &QToolButton::clicked, m_view, &ImageView::zoomToFit);

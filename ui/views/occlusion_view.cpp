@@ -85,7 +85,7 @@ OcclusionView::OcclusionView(AppState* state, JobTracker* jobs, QWidget* parent)
   bar2->addWidget(m_progress);
   bar2->addWidget(m_auto);
   bar2->addSpacing(8);
-  bar2->addWidget(m_info, 1);
+  bar2->addStretch(1);
   // Core's pictures are wide (image, map and legend side by side): stack them.
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(m_heatmap);
@@ -94,6 +94,7 @@ OcclusionView::OcclusionView(AppState* state, JobTracker* jobs, QWidget* parent)
   layout->setContentsMargins(4, 4, 4, 4);
   layout->addLayout(bar);
   layout->addLayout(bar2);
+  layout->addWidget(m_info);  // its own row: the whole text, wrapped when narrow
   layout->addWidget(split, 1);
 
   connect(m_run, &QPushButton::clicked, this, &OcclusionView::run);

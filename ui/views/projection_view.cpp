@@ -108,7 +108,7 @@ ProjectionView::ProjectionView(AppState* state, JobTracker* jobs, QWidget* paren
   bar->addWidget(m_crop);
   bar->addWidget(m_showTop);
   bar->addSpacing(12);
-  bar->addWidget(m_info, 1);
+  bar->addStretch(1);
   auto* top = new QSplitter(Qt::Horizontal, this);
   top->addWidget(m_view);
   top->addWidget(m_overlay);
@@ -120,6 +120,7 @@ ProjectionView::ProjectionView(AppState* state, JobTracker* jobs, QWidget* paren
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
   layout->addLayout(bar);
+  layout->addWidget(m_info);  // its own row: the whole text, wrapped when narrow
   layout->addWidget(split, 1);
 
   auto optionsChanged = [this] {
