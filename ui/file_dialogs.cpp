@@ -37,4 +37,17 @@ void askFolder(QWidget* parent, const QString& title, const QString& kind,
   dialog->open();
 }
 
+void askOpenFile(QWidget* parent, const QString& title, const QString& kind, const QString& filter,
+                 std::function<void(const QString&)> onChosen) {
+  auto* dialog = new QFileDialog(parent, title, Settings::lastFolder(kind), filter);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->setFileMode(QFileDialog::ExistingFile);
+  QObject::connect(dialog, &QFileDialog::fileSelected, parent,
+                   [kind, onChosen = std::move(onChosen)](const QString& file) {
+                     Settings::setLastFolder(kind, file);
+                     onChosen(file);
+                   });
+  dialog->open();
+}
+
 }  // namespace zfvis::ui

@@ -21,4 +21,10 @@ void askPngPath(QWidget* parent, const QString& title, const QString& stem,
 void askFolder(QWidget* parent, const QString& title, const QString& kind,
                std::function<void(const QString&)> onChosen);
 
+/// Opens a non-blocking chooser of one existing file titled `title` with name filter `filter`,
+/// starting in the last folder of `kind` (Settings::lastFolder); when the user picks a file,
+/// remembers its folder under `kind` and calls `onChosen` with it (on the GUI thread).
+void askOpenFile(QWidget* parent, const QString& title, const QString& kind, const QString& filter,
+                 std::function<void(const QString&)> onChosen);
+
 }  // namespace zfvis::ui

@@ -717,44 +717,24 @@ void MainWindow::reportError(const QString& slot, const QString& message) {
 }
 
 void MainWindow::openModelDialog() {
-  auto* dialog = new QFileDialog(this, tr("Open Model"), Settings::lastFolder("model"),
-                                 tr("Models (*.onnx *.h5 *.hdf5 *.keras);;All files (*)"));
-  dialog->setAttribute(Qt::WA_DeleteOnClose);
-  dialog->setFileMode(QFileDialog::ExistingFile);
-  connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& file) {
-    Settings::setLastFolder("model", file);
-    m_controller->openModel(file);
-  });
-  dialog->open();
+  askOpenFile(this, tr("Open Model"), QStringLiteral("model"),
+              tr("Models (*.onnx *.h5 *.hdf5 *.keras);;All files (*)"),
+              [this](const QString& file) { m_controller->openModel(file); });
 }
 
 void MainWindow::applyWeightsDialog() {
   if (!m_state->def()) return;
   const QString spec = m_state->modelSpec();
-  auto* dialog = new QFileDialog(this, tr("Apply Keras Weights to %1").arg(spec),
-                                 Settings::lastFolder("model"),
-                                 tr("Keras weights (*.h5 *.hdf5);;All files (*)"));
-  dialog->setAttribute(Qt::WA_DeleteOnClose);
-  dialog->setFileMode(QFileDialog::ExistingFile);
-  connect(dialog, &QFileDialog::fileSelected, this, [this, spec](const QString& file) {
-    Settings::setLastFolder("model", file);
-    m_controller->openModel(spec, file);
-  });
-  dialog->open();
+  askOpenFile(this, tr("Apply Keras Weights to %1").arg(spec), QStringLiteral("model"),
+              tr("Keras weights (*.h5 *.hdf5);;All files (*)"),
+              [this, spec](const QString& file) { m_controller->openModel(spec, file); });
 }
 
 void MainWindow::openImageDialog() {
-  auto* dialog = new QFileDialog(
-      this, tr("Open Image"), Settings::lastFolder("image"),
-      tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.ppm *.pgm);;Network input "
-         "tensors (*.npy);;All files (*)"));
-  dialog->setAttribute(Qt::WA_DeleteOnClose);
-  dialog->setFileMode(QFileDialog::ExistingFile);
-  connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& file) {
-    Settings::setLastFolder("image", file);
-    m_controller->openImage(file);
-  });
-  dialog->open();
+  askOpenFile(this, tr("Open Image"), QStringLiteral("image"),
+              tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.ppm *.pgm);;Network "
+                 "input tensors (*.npy);;All files (*)"),
+              [this](const QString& file) { m_controller->openImage(file); });
 }
 
 void MainWindow::exportViewDialog() {
@@ -924,15 +904,9 @@ void MainWindow::exportAllTo(const QString& dir) {
 
 void MainWindow::loadLabelsDialog() {
   if (!m_state->def()) return;
-  auto* dialog = new QFileDialog(this, tr("Load Labels"), Settings::lastFolder("labels"),
-                                 tr("Class names (*.txt *.json *.labels);;All files (*)"));
-  dialog->setAttribute(Qt::WA_DeleteOnClose);
-  dialog->setFileMode(QFileDialog::ExistingFile);
-  connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& file) {
-    Settings::setLastFolder("labels", file);
-    loadLabelsFrom(file);
-  });
-  dialog->open();
+  askOpenFile(this, tr("Load Labels"), QStringLiteral("labels"),
+              tr("Class names (*.txt *.json *.labels);;All files (*)"),
+              [this](const QString& file) { loadLabelsFrom(file); });
 }
 
 void MainWindow::loadLabelsFrom(const QString& path) {

@@ -14,6 +14,7 @@
 #include "core/model_loader.h"
 #include "core/render/compare_view.h"
 #include "ui/convert.h"
+#include "ui/file_dialogs.h"
 #include "ui/image_view.h"
 #include "ui/settings.h"
 
@@ -123,16 +124,9 @@ QString CompareView::side(int side) const {
 }
 
 void CompareView::browse(int side) {
-  auto* dialog = new QFileDialog(this, tr("Compare With"), Settings::lastFolder("model"),
-                                 tr("Models and filter banks (*.onnx *.h5 *.hdf5 *.keras *.npy);;"
-                                    "All files (*)"));
-  dialog->setAttribute(Qt::WA_DeleteOnClose);
-  dialog->setFileMode(QFileDialog::ExistingFile);
-  connect(dialog, &QFileDialog::fileSelected, this, [this, side](const QString& file) {
-    Settings::setLastFolder("model", file);
-    setSide(side, file);
-  });
-  dialog->open();
+  askOpenFile(this, tr("Compare With"), QStringLiteral("model"),
+              tr("Models and filter banks (*.onnx *.h5 *.hdf5 *.keras *.npy);;All files (*)"),
+              [this, side](const QString& file) { setSide(side, file); });
 }
 
 void CompareView::refresh() {

@@ -540,15 +540,9 @@ void UnitsView::cancelScan() {
 }
 
 void UnitsView::openDatabaseDialog() {
-  auto* dialog = new QFileDialog(this, tr("Open Scan Database"), Settings::lastFolder("scan"),
-                                 tr("Scan databases (*.sqlite *.db);;All files (*)"));
-  dialog->setAttribute(Qt::WA_DeleteOnClose);
-  dialog->setFileMode(QFileDialog::ExistingFile);
-  connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& file) {
-    Settings::setLastFolder("scan", file);
-    openDatabase(file);
-  });
-  dialog->open();
+  askOpenFile(this, tr("Open Scan Database"), QStringLiteral("scan"),
+              tr("Scan databases (*.sqlite *.db);;All files (*)"),
+              [this](const QString& file) { openDatabase(file); });
 }
 
 void UnitsView::scanFolderDialog() {
