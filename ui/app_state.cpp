@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/labels.h"
+#include "core/base/labels.h"
 
 namespace zfvis::ui {
 
@@ -191,17 +191,6 @@ int AppState::defaultLayer() const {
   for (size_t i = 0; i < layers.size(); ++i)
     if (layers[i].type == LayerType::Conv) return static_cast<int>(i);
   return 0;
-}
-
-int argmaxChannel(const Tensor& output) {
-  const Shape& s = output.shape();
-  if (s.rank() < 2 || output.empty()) return 0;
-  const int64_t channels = s[1];
-  const int64_t plane = output.numel() / std::max<int64_t>(1, s[0] * channels);
-  int64_t best = 0;
-  for (int64_t i = 1; i < channels * plane; ++i)
-    if (output[i] > output[best]) best = i;
-  return static_cast<int>(best / std::max<int64_t>(1, plane));
 }
 
 }  // namespace zfvis::ui

@@ -13,8 +13,8 @@
 #include <QString>
 #include <opencv2/core.hpp>
 
-#include "core/engine.h"
-#include "core/network.h"
+#include "core/engine/engine.h"
+#include "core/model/network.h"
 
 namespace zfvis::ui {
 
@@ -51,8 +51,8 @@ struct ForwardResult {
   int classes = 0;                        // number of network outputs
   double milliseconds = 0;                // time of the forward run
   quint64 generation = 0;                 // AppState::inputGeneration() it was computed for
-  // Per layer, the channel holding its largest value (argmaxChannel), found on the worker: the
-  // GUI thread picks a layer's channel without converting its output.
+  // Per layer, the channel holding its largest value (core strongestChannel), found on the worker:
+  // the GUI thread picks a layer's channel without converting its output.
   std::vector<int> strongest;
 };
 
@@ -179,8 +179,5 @@ class AppState : public QObject {
   int m_channel = -1;
   std::optional<cv::Point> m_position;
 };
-
-/// The channel of a layer output (N x C x ... or N x C) holding its largest value.
-int argmaxChannel(const Tensor& output);
 
 }  // namespace zfvis::ui

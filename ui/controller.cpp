@@ -7,12 +7,13 @@
 
 #include <QFileInfo>
 
-#include "core/error.h"
-#include "core/image_input.h"
-#include "core/labels.h"
-#include "core/model_loader.h"
-#include "core/npy.h"
-#include "core/predictions.h"
+#include "core/analysis/predictions.h"
+#include "core/analysis/unit_response.h"
+#include "core/base/error.h"
+#include "core/base/labels.h"
+#include "core/base/npy.h"
+#include "core/import/model_loader.h"
+#include "core/model/image_input.h"
 
 namespace zfvis::ui {
 
@@ -29,14 +30,11 @@ Controller::Controller(AppState* state, JobTracker* jobs, QObject* parent)
     : QObject(parent), m_state(state), m_jobs(jobs) {}
 
 bool Controller::isModelFile(const QString& fileName) {
-  const QString ext = QFileInfo(fileName).suffix().toLower();
-  return ext == "onnx" || ext == "h5" || ext == "hdf5" || ext == "keras";
+  return hasModelExtension(toPath(fileName));
 }
 
 bool Controller::isImageFile(const QString& fileName) {
-  static const QStringList exts = {"png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp",
-                                   "ppm", "pgm", "pbm",  "jp2", "exr", "hdr",  "npy"};
-  return exts.contains(QFileInfo(fileName).suffix().toLower());
+  return hasInputExtension(toPath(fileName));
 }
 
 void Controller::openModel(const QString& spec, const QString& weights, const QString& layer) {
@@ -131,13 +129,9 @@ void Controller::runForward() {
           const int64_t c = spec.shape.rank() == 3 ? spec.shape[0] : 0;
           if (c == 1 || c == 3) r->inputView = tensorToImage(input, preset);
         } else {
-          if (spec.shape.rank() != 3)
-            throw Error("model '" + def.name + "' takes input " + spec.shape.str() +
-                        ", not an image (open a .npy tensor instead)");
-          const int c = static_cast<int>(spec.shape[0]);
-          const int h = static_cast<int>(spec.shape[1]), w = static_cast<int>(spec.shape[2]);
-          r->inputView = resizeAndCrop(src.image, h, w);
-          input = imageToTensor(r->inputView, c, preset);
+          NetworkImage image = imageAsNetworkInput(src.image, spec, npyPath.string());
+          r->inputView = std::move(image.view);
+          input = std::move(image.tensor);
         }
         net->plan(1, false);  // built once per model (weights reordered), not part of the timing
         Session session(net);
@@ -153,7 +147,7 @@ void Controller::runForward() {
         r->classes = static_cast<int>(out.numel() / std::max<int64_t>(1, out.shape()[0]));
         r->top = topPredictions(def, out, 5);
         for (size_t i = 0; i < r->activations->layerCount(); ++i)
-          r->strongest.push_back(argmaxChannel(r->activations->output(i)));
+          r->strongest.push_back(strongestChannel(r->activations->output(i)));
         return std::shared_ptr<const ForwardResult>(std::move(r));
       },
       [this](std::shared_ptr<const ForwardResult> r) { m_state->setForward(std::move(r)); }, {},

@@ -8,7 +8,7 @@
 #include <QString>
 #include <opencv2/core.hpp>
 
-#include "core/network.h"
+#include "core/model/network.h"
 #include "ui/app_state.h"
 #include "ui/jobs.h"
 

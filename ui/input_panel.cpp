@@ -6,7 +6,7 @@
 #include <QVBoxLayout>
 
 #include "core/base/position_text.h"
-#include "core/tensor.h"
+#include "core/base/tensor.h"
 #include "ui/app_state.h"
 #include "ui/controller.h"
 #include "ui/convert.h"

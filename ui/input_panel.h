@@ -7,7 +7,7 @@
 
 #include <QWidget>
 
-#include "core/receptive_field.h"
+#include "core/model/receptive_field.h"
 
 class QComboBox;
 class QLabel;

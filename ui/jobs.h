@@ -27,8 +27,8 @@
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
 
-#include "core/error.h"
-#include "core/progress.h"
+#include "core/base/error.h"
+#include "core/base/progress.h"
 #include "ui/convert.h"
 
 namespace zfvis::ui {
@@ -93,7 +93,7 @@ struct JobOutcome {
 /// CompiledNet of their own on a second thread so they never hold that queue up. (The lanes
 /// began as a workaround: Debian's oneDNN ties a primitive's library scratchpad to the thread
 /// that created it. Core now passes user-managed scratchpads, so primitives themselves may run on
-/// any thread; tests/core checks that with four threads.)
+/// any thread; tests/ui/test_jobs.cpp checks that.)
 enum class Lane {
   General,     // any pool thread: decoding, rendering, statistics, files, downloads
   Engine,      // the engine thread: forward runs and projections of the open model

@@ -11,10 +11,10 @@
 namespace zfvis::ui {
 
 struct LaunchOptions {
-  QString model;    // built-in name or model file; empty: the start model (core/start_model.h)
-  QString weights;  // Keras weights for a built-in
-  QString image;    // image file; empty: the chelsea sample
-  QString layer;    // layer name or index; empty: default
+  QString model;  // built-in name or model file; empty: the start model (core/import/start_model.h)
+  QString weights;                               // Keras weights for a built-in
+  QString image;                                 // image file; empty: the chelsea sample
+  QString layer;                                 // layer name or index; empty: default
   QString view = QStringLiteral("activations");  // the tab shown first
   QString scanDb;                                // scan database the units view opens
   QString screenshot;                            // save a grab of the window here and exit

@@ -1,6 +1,6 @@
 #include "ui/layer_table_model.h"
 
-#include "core/summary.h"
+#include "core/model/summary.h"
 
 namespace zfvis::ui {
 

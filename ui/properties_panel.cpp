@@ -4,8 +4,8 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
-#include "core/engine.h"
-#include "core/layer_info.h"
+#include "core/engine/engine.h"
+#include "core/model/layer_info.h"
 #include "ui/app_state.h"
 #include "ui/convert.h"
 #include "ui/jobs.h"

@@ -15,9 +15,9 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
-#include "core/builtin_models.h"
+#include "core/import/start_model.h"
+#include "core/model/builtin_models.h"
 #include "core/model/small_nets.h"
-#include "core/start_model.h"
 #include "core/zoo/zoo_cache.h"
 #include "core/zoo/zoo_manifest.h"
 

@@ -7,7 +7,7 @@
 
 #include <QAbstractTableModel>
 
-#include "core/network.h"
+#include "core/model/network.h"
 
 namespace zfvis::ui {
 

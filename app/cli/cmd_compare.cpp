@@ -8,12 +8,12 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
-#include "core/atomic_file.h"
-#include "core/compare/filter_bank.h"
-#include "core/compare/filter_stats.h"
-#include "core/error.h"
-#include "core/model_loader.h"
-#include "core/render/compare_view.h"
+#include "core/analysis/compare/filter_bank.h"
+#include "core/analysis/compare/filter_stats.h"
+#include "core/base/atomic_file.h"
+#include "core/base/error.h"
+#include "core/import/model_loader.h"
+#include "core/render/compare_picture.h"
 #include "core/render/png.h"
 
 namespace zfvis::cli {

@@ -3,13 +3,13 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
+#include "core/analysis/projector/projector.h"
+#include "core/base/error.h"
+#include "core/base/npy.h"
 #include "core/base/position_text.h"
-#include "core/error.h"
-#include "core/image_input.h"
-#include "core/npy.h"
-#include "core/projector.h"
+#include "core/model/image_input.h"
 #include "core/render/png.h"
-#include "core/render/projection_view.h"
+#include "core/render/projection_picture.h"
 
 namespace zfvis::cli {
 

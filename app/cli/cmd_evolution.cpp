@@ -8,8 +8,8 @@
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
 #include "core/analysis/evolution/evolution.h"
+#include "core/base/error.h"
 #include "core/base/position_text.h"
-#include "core/error.h"
 #include "core/render/evolution_sheet.h"
 #include "core/render/png.h"
 

@@ -7,11 +7,12 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
-#include "core/analysis/scan/atlas_export.h"
 #include "core/analysis/scan/scan.h"
-#include "core/error.h"
+#include "core/base/error.h"
+#include "core/export/atlas_export.h"
 #include "core/export/report.h"
-#include "core/image_input.h"
+#include "core/model/image_input.h"
+#include "core/model/summary.h"
 
 namespace zfvis::cli {
 
@@ -77,7 +78,7 @@ int runExport(const ArgList& argv) {
   LayerProgress progress(*def);
   ExportResult r = exportReport(net, input, cv::Mat(), o, &progress);
   auto t2 = std::chrono::steady_clock::now();
-  std::printf("%s: wrote %zu files to %s%s\n", describeModel(*def).c_str(), r.files.size(),
+  std::printf("%s: wrote %zu files to %s%s\n", modelDescription(*def).c_str(), r.files.size(),
               r.dir.string().c_str(), def->untrained ? " [untrained weights]" : "");
   for (const std::string& n : r.notes) std::printf("note: %s\n", n.c_str());
   if (args.has("time")) {

@@ -12,10 +12,11 @@
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
-#include "core/error.h"
-#include "core/progress.h"
+#include "core/base/error.h"
+#include "core/base/progress.h"
 #include "core/zoo/downloader.h"
 #include "core/zoo/zoo_cache.h"
+#include "core/zoo/zoo_fetch.h"
 #include "core/zoo/zoo_manifest.h"
 
 namespace zfvis::cli {

@@ -5,10 +5,10 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
-#include "core/compare/filter_bank.h"
-#include "core/compare/filter_stats.h"
-#include "core/error.h"
-#include "core/npy.h"
+#include "core/analysis/compare/filter_bank.h"
+#include "core/analysis/compare/filter_stats.h"
+#include "core/base/error.h"
+#include "core/base/npy.h"
 #include "core/render/filter_grid.h"
 #include "core/render/png.h"
 

@@ -9,12 +9,13 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
-#include "core/error.h"
-#include "core/image_input.h"
-#include "core/labels.h"
-#include "core/npy.h"
-#include "core/occlusion.h"
-#include "core/render/occlusion_view.h"
+#include "core/analysis/occlusion/occlusion.h"
+#include "core/base/error.h"
+#include "core/base/labels.h"
+#include "core/base/npy.h"
+#include "core/model/image_input.h"
+#include "core/model/summary.h"
+#include "core/render/occlusion_picture.h"
 #include "core/render/png.h"
 
 namespace zfvis::cli {
@@ -130,7 +131,7 @@ int runOcclusion(const ArgList& argv) {
     changed += r.topClass[size_t(k)] != r.baseClass;
   }
   std::printf("%s: %d x %d placements (patch %d, stride %d, fill %g)%s\n",
-              describeModel(*def).c_str(), r.rows, r.cols, r.patch, r.stride, double(r.fill),
+              modelDescription(*def).c_str(), r.rows, r.cols, r.patch, r.stride, double(r.fill),
               def->untrained ? " [untrained weights]" : "");
   std::printf(
       "class %d (%s): unoccluded p %.6g; occluded min %.6g at row %lld col %lld, max %.6g at "

@@ -11,9 +11,9 @@
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
 #include "core/analysis/scan/scan.h"
-#include "core/atomic_file.h"
+#include "core/base/atomic_file.h"
+#include "core/base/error.h"
 #include "core/base/position_text.h"
-#include "core/error.h"
 
 namespace zfvis::cli {
 

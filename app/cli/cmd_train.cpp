@@ -9,7 +9,7 @@
 #include "app/cli/common.h"
 #include "core/analysis/training/run_files.h"
 #include "core/analysis/training/trainer.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace zfvis::cli {
 

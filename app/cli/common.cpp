@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/atomic_file.h"
-#include "core/error.h"
-#include "core/image_input.h"
-#include "core/labels.h"
-#include "core/model_loader.h"
+#include "core/base/atomic_file.h"
+#include "core/base/error.h"
+#include "core/base/labels.h"
+#include "core/import/model_loader.h"
+#include "core/model/image_input.h"
 
 namespace zfvis::cli {
 
@@ -73,12 +73,6 @@ void requireIndex(const std::string& option, int64_t value, int64_t count, const
   throw Error(owner + " has " + std::to_string(count) + " " + noun + " (0.." +
               std::to_string(count - 1) + "); --" + option + " " + std::to_string(value) +
               " is out of range");
-}
-
-std::string describeModel(const NetworkDef& def) {
-  std::string s = def.name + " (" + def.source;
-  if (def.untrained) s += ", untrained: He-normal weights";
-  return s + ")";
 }
 
 }  // namespace zfvis::cli

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "app/cli/args.h"
-#include "core/engine.h"
-#include "core/network.h"
+#include "core/engine/engine.h"
+#include "core/model/network.h"
 
 namespace zfvis::cli {
 
@@ -40,7 +40,5 @@ void checkOutputs(const Args& args, const std::vector<std::string>& options);
 /// parsing (UsageError, exit 2).
 void requireIndex(const std::string& option, int64_t value, int64_t count, const std::string& owner,
                   const std::string& noun);
-/// "caffe-alexnet (built-in, untrained: He-normal weights)" / "model.onnx".
-std::string describeModel(const NetworkDef& def);
 
 }  // namespace zfvis::cli

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "app/cli/commands.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <QDir>
 #include <QThread>
 
-#include "core/engine.h"
+#include "core/engine/engine.h"
 #include "ui/error_reporter.h"
 #include "ui/launch_options.h"
 #include "ui/main_window.h"

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string_view>
 
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace zfvis {
 namespace fs = std::filesystem;

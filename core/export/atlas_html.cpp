@@ -5,8 +5,8 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "core/atomic_file.h"
-#include "core/error.h"
+#include "core/base/atomic_file.h"
+#include "core/base/error.h"
 #include "core/export/report_html.h"
 #include "core/export/staging_dir.h"
 #include "core/render/atlas_sheet.h"

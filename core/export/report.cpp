@@ -8,20 +8,20 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/atomic_file.h"
-#include "core/compare/filter_bank.h"
-#include "core/error.h"
+#include "core/analysis/compare/filter_bank.h"
+#include "core/analysis/predictions.h"
+#include "core/base/atomic_file.h"
+#include "core/base/error.h"
+#include "core/base/labels.h"
+#include "core/base/npy.h"
 #include "core/export/report_html.h"
 #include "core/export/staging_dir.h"
-#include "core/image_input.h"
-#include "core/labels.h"
-#include "core/npy.h"
-#include "core/predictions.h"
+#include "core/model/image_input.h"
+#include "core/model/summary.h"
 #include "core/render/activation_grid.h"
 #include "core/render/filter_grid.h"
 #include "core/render/png.h"
-#include "core/render/projection_view.h"
-#include "core/summary.h"
+#include "core/render/projection_picture.h"
 
 namespace zfvis {
 
@@ -261,27 +261,22 @@ ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& 
     const std::vector<float> p = classProbabilities(def, acts->finalOutput());
     const int classes = int(p.size());
     const std::vector<std::string> names = resolveClassNames(classes, o.classNames, def.classNames);
-    const std::vector<int> order = topClasses(p, std::max(1, o.predictions));
-    const int k = int(order.size());
+    const std::vector<RankedClass> ranked = rankedClasses(p, std::max(1, o.predictions), names);
+    const int k = int(ranked.size());
     Json j;
     j["model"] = def.name;
     j["untrained"] = def.untrained;
     j["image"] = o.imageName;
     j["classes"] = classes;
     Json top = Json::array();
-    std::string text = modelDescription(def) + " on " + o.imageName + "\n";
-    if (def.untrained) text += "UNTRAINED weights: these predictions are meaningless\n";
-    for (int i = 0; i < k; ++i) {
-      const int c = order[size_t(i)];
-      const std::string& label = names[size_t(c)];
-      top.push_back(
-          {{"rank", i + 1}, {"class", c}, {"label", label}, {"probability", p[size_t(c)]}});
-      page.predictions.push_back({i + 1, c, label, p[size_t(c)]});
-      char line[512];
-      std::snprintf(line, sizeof line, "%3d. %7.4f  %4d  %s\n", i + 1, double(p[size_t(c)]), c,
-                    label.c_str());
-      text += line;
-    }
+    for (const RankedClass& r : ranked)
+      top.push_back({{"rank", r.rank},
+                     {"class", r.classIndex},
+                     {"label", r.label},
+                     {"probability", r.probability}});
+    page.predictions = ranked;
+    const std::string text = modelDescription(def) + " on " + o.imageName + "\n" +
+                             predictionLines(ranked, def.untrained);
     j["top"] = top;
     addText({"predictions.json", "predictions", "", -1, Shape{classes}, "", "",
              "The " + std::to_string(k) + " most probable classes (JSON)."},

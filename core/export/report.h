@@ -11,7 +11,7 @@
 //   layers/NNN-name.filters.png / .weights.npy            Conv layers
 //   layers/NNN-name.projections.png                       top-K channel projections
 //   extra sections (ExportOptions::sections), e.g. the unit atlas of a scan database
-//   (core/analysis/scan/atlas_export.h): atlas/NNN-name.atlas.png
+//   (core/export/atlas_export.h): atlas/NNN-name.atlas.png
 //
 // Projections (ExportProjections::Features, the default) are made at every convolution's
 // rectified output (the ReLU right after a Conv, or the Conv itself when no ReLU follows), the
@@ -29,9 +29,9 @@
 
 #include <opencv2/core.hpp>
 
-#include "core/engine.h"
-#include "core/progress.h"
-#include "core/projector.h"
+#include "core/analysis/projector/projector.h"
+#include "core/base/progress.h"
+#include "core/engine/engine.h"
 #include "core/render/activation_grid.h"
 #include "core/render/colormap.h"
 #include "core/render/filter_grid.h"
@@ -55,7 +55,7 @@ struct ExportedFile;
 struct ExportPicture;
 
 /// A section after the layers, made by a higher layer of the code (the unit atlas of a scan
-/// database: core/analysis/scan/atlas_export.h).
+/// database: core/export/atlas_export.h).
 struct ExportSection {
   std::string id;          // HTML anchor
   std::string title;       // heading

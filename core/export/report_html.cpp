@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "core/summary.h"
+#include "core/model/summary.h"
 
 namespace zfvis {
 

@@ -5,17 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "core/analysis/predictions.h"
 #include "core/export/report.h"
 
 namespace zfvis {
 
-/// One class in the predictions table.
-struct ReportPrediction {
-  int rank = 0;           // 1 = most probable
-  int classIndex = 0;     // output index
-  std::string label;      // display name
-  float probability = 0;  // softmax probability
-};
+/// One of the most probable classes (core/analysis/predictions.h).
+using ReportPrediction = RankedClass;
 
 /// One layer's section.
 struct ReportLayer {

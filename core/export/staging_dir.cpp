@@ -12,8 +12,8 @@
 #include <system_error>
 #include <vector>
 
-#include "core/atomic_file.h"
-#include "core/error.h"
+#include "core/base/atomic_file.h"
+#include "core/base/error.h"
 
 namespace zfvis {
 

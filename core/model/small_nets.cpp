@@ -1,8 +1,8 @@
 #include "core/model/small_nets.h"
 
+#include "core/base/error.h"
 #include "core/base/resource_dir.h"
-#include "core/error.h"
-#include "core/net_builder.h"
+#include "core/model/net_builder.h"
 
 namespace zfvis {
 

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/network.h"
+#include "core/model/network.h"
 
 namespace zfvis {
 

@@ -3,8 +3,8 @@
 
 #include <opencv2/core.hpp>
 
+#include "core/base/tensor.h"
 #include "core/render/colormap.h"
-#include "core/tensor.h"
 
 namespace zfvis {
 

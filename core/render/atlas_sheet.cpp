@@ -5,8 +5,8 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "core/error.h"
-#include "core/render/projection_view.h"
+#include "core/base/error.h"
+#include "core/render/projection_picture.h"
 
 namespace zfvis {
 namespace {

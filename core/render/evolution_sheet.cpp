@@ -5,9 +5,9 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "core/render/filter_grid.h"
-#include "core/render/projection_view.h"
+#include "core/render/projection_picture.h"
 
 namespace zfvis {
 namespace {

@@ -8,8 +8,8 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "core/compare/filter_stats.h"
-#include "core/error.h"
+#include "core/analysis/compare/filter_stats.h"
+#include "core/base/error.h"
 
 namespace zfvis {
 

@@ -24,9 +24,9 @@
 
 #include <opencv2/core.hpp>
 
-#include "core/compare/filter_bank.h"
+#include "core/analysis/compare/filter_bank.h"
+#include "core/base/tensor.h"
 #include "core/render/activation_grid.h"
-#include "core/tensor.h"
 
 namespace zfvis {
 

@@ -7,12 +7,12 @@
 #include <cstring>
 #include <memory>
 
-#include "core/atomic_file.h"
+#include "core/base/atomic_file.h"
 
 // libpng reports errors with longjmp; no local is modified between setjmp and the jump, so
 // GCC's -Wclobbered warnings about locals inside inlined library code do not apply.
 #pragma GCC diagnostic ignored "-Wclobbered"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace zfvis {
 

@@ -20,21 +20,15 @@
 #include <sstream>
 #include <vector>
 
-#include "core/atomic_file.h"
-#include "core/error.h"
-#include "core/zoo/sha256.h"
+#include "core/base/atomic_file.h"
+#include "core/base/error.h"
+#include "core/base/sha256.h"
 
 namespace zfvis {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 std::string megabytes(int64_t bytes) {
   char buf[32];
@@ -44,37 +38,6 @@ std::string megabytes(int64_t bytes) {
 
 void note(const DownloadOptions& options, const std::string& text) {
   if (options.onStatus) options.onStatus(text);
-}
-
-// ---- the .sha256 sidecar: "<digest>  <name>\nsize <bytes>\nmtime <ticks>\n" ----
-
-// Modification time in nanoseconds since the Unix epoch, -1 when unknown.
-int64_t mtimeTicks(const fs::path& file) {
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) return -1;
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-}
-
-bool sidecarMatches(const fs::path& file, int64_t size, const std::string& sha256) {
-  std::ifstream in(sidecarPath(file));
-  if (!in) return false;
-  std::string digest, name, key;
-  int64_t recordedSize = -1, recordedMtime = -1;
-  if (!(in >> digest >> name)) return false;
-  if (!(in >> key >> recordedSize) || key != "size") return false;
-  if (!(in >> key >> recordedMtime) || key != "mtime") return false;
-  return lower(digest) == sha256 && recordedSize == size && recordedMtime == mtimeTicks(file);
-}
-
-void writeSidecar(const fs::path& file, int64_t size, const std::string& sha256) {
-  std::ostringstream out;
-  out << sha256 << "  " << file.filename().string() << "\nsize " << size << "\nmtime "
-      << mtimeTicks(file) << "\n";
-  try {
-    writeFileAtomic(sidecarPath(file), out.str());
-  } catch (const Error&) {
-    // A read-only cache still works; the file is just rehashed next time.
-  }
 }
 
 void removeQuietly(const fs::path& p) {
@@ -198,7 +161,7 @@ size_t onHeader(char* data, size_t size, size_t count, void* user) {
     t.decided = false;
     t.contentRange.clear();
   } else if (auto colon = line.find(':');
-             colon != std::string::npos && lower(line.substr(0, colon)) == "content-range") {
+             colon != std::string::npos && lowerAscii(line.substr(0, colon)) == "content-range") {
     t.contentRange = line.substr(colon + 1);
   }
   return n;
@@ -386,33 +349,6 @@ void runTransfer(Transfer& t, const DownloadRequest& request, const DownloadOpti
 
 }  // namespace
 
-fs::path partialPath(const fs::path& file) {
-  fs::path p = file;
-  p += ".part";
-  return p;
-}
-
-fs::path sidecarPath(const fs::path& file) {
-  fs::path p = file;
-  p += ".sha256";
-  return p;
-}
-
-CachedFileState checkCachedFile(const fs::path& file, int64_t size, const std::string& sha256,
-                                ProgressSink* sink, bool allowHashing) {
-  std::error_code ec;
-  if (!fs::exists(file, ec)) return CachedFileState::Missing;
-  if (!fs::is_regular_file(file, ec)) return CachedFileState::Corrupt;
-  const auto actual = fs::file_size(file, ec);
-  if (ec || static_cast<int64_t>(actual) != size) return CachedFileState::Corrupt;
-  const std::string want = lower(sha256);
-  if (sidecarMatches(file, size, want)) return CachedFileState::Verified;
-  if (!allowHashing) return CachedFileState::Unverified;
-  if (sha256File(file, sink) != want) return CachedFileState::Corrupt;
-  writeSidecar(file, size, want);
-  return CachedFileState::Verified;
-}
-
 DownloadResult downloadVerified(const DownloadRequest& request, ProgressSink* sink,
                                 const DownloadOptions& options) {
   const std::string prefix = "fetch '" + request.label + "': ";
@@ -421,7 +357,7 @@ DownloadResult downloadVerified(const DownloadRequest& request, ProgressSink* si
   if (!isSha256Hex(request.sha256))
     throw Error(prefix + "the expected SHA-256 must be 64 hex digits, got '" + request.sha256 +
                 "'");
-  const std::string want = lower(request.sha256);
+  const std::string want = lowerAscii(request.sha256);
   const fs::path& dest = request.destination;
   DownloadResult result;
   result.path = dest;

@@ -8,7 +8,8 @@
 #include <functional>
 #include <string>
 
-#include "core/progress.h"
+#include "core/base/progress.h"
+#include "core/zoo/cached_file.h"
 
 namespace zfvis {
 
@@ -46,14 +47,6 @@ struct DownloadResult {
   int64_t bytesReceived = 0;    // bytes received over the network by this call
 };
 
-/// State of a file already in the cache, as checkCachedFile sees it.
-enum class CachedFileState {
-  Missing,     // no such file
-  Verified,    // right size and SHA-256 (from a fresh hash or a matching .sha256 sidecar)
-  Unverified,  // right size, but not hashed because hashing was not allowed
-  Corrupt,     // wrong size or wrong SHA-256
-};
-
 /// Downloads `request` unless its destination already holds the verified file. Writes to
 /// `<destination>.part`, opened without following links: a .part that is a symbolic link, has
 /// other hard links or is not a regular file is refused (Error), never written through. Resumes an
@@ -65,17 +58,5 @@ enum class CachedFileState {
 /// destination and a `.sha256` sidecar is written.
 DownloadResult downloadVerified(const DownloadRequest& request, ProgressSink* sink = nullptr,
                                 const DownloadOptions& options = {});
-
-/// Checks a cached file against `size` and `sha256`. A `<file>.sha256` sidecar recording the
-/// digest, size and modification time spares rehashing; without one (or when it is stale) the file
-/// is hashed when `allowHashing`, reporting to `sink`, and a fresh sidecar is written.
-CachedFileState checkCachedFile(const std::filesystem::path& file, int64_t size,
-                                const std::string& sha256, ProgressSink* sink = nullptr,
-                                bool allowHashing = true);
-
-/// `<file>.part`: where a download in progress lives.
-std::filesystem::path partialPath(const std::filesystem::path& file);
-/// `<file>.sha256`: the verification sidecar.
-std::filesystem::path sidecarPath(const std::filesystem::path& file);
 
 }  // namespace zfvis

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace zfvis {
 
@@ -18,25 +18,6 @@ fs::path zooCacheDir() {
 
 fs::path zooModelPath(const ZooModel& model, const fs::path& cacheDir) {
   return cacheDir / model.fileName();
-}
-
-std::string zooBaseUrl(const ZooManifest& manifest, const std::string& override) {
-  if (!override.empty()) return override;
-  const char* env = std::getenv("ZFVIS_ZOO_BASE_URL");
-  if (env && *env) return env;
-  return manifest.baseUrl;
-}
-
-DownloadResult fetchZooModel(const ZooModel& model, const std::string& baseUrl,
-                             const fs::path& cacheDir, ProgressSink* sink,
-                             const DownloadOptions& options) {
-  DownloadRequest request;
-  request.label = model.id;
-  request.url = joinUrl(baseUrl, model.path);
-  request.destination = zooModelPath(model, cacheDir);
-  request.size = model.size;
-  request.sha256 = model.sha256;
-  return downloadVerified(request, sink, options);
 }
 
 std::optional<fs::path> cachedZooModel(const ZooModel& model, const fs::path& cacheDir,

@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/atomic_file.h"
-#include "core/error.h"
-#include "core/zoo/sha256.h"
+#include "core/base/atomic_file.h"
+#include "core/base/error.h"
+#include "core/base/sha256.h"
 
 namespace zfvis {
 

@@ -6,9 +6,9 @@
 
 #include <opencv2/core/utility.hpp>
 
-#include "core/builtin_models.h"
-#include "core/engine.h"
-#include "tests/bench/opencv_net.h"
+#include "core/engine/engine.h"
+#include "core/model/builtin_models.h"
+#include "tests/reference/opencv_net.h"
 
 namespace zfvis {
 namespace {

@@ -60,7 +60,7 @@ class SmallNet(nn.Module):
 
 
 class CaffeAlexNet(nn.Module):
-    """caffe-alexnet (core/builtin_models.cpp); the final softmax is part of the loss."""
+    """caffe-alexnet (core/model/builtin_models.cpp); the final softmax is part of the loss."""
 
     def __init__(self):
         super().__init__()

@@ -31,10 +31,10 @@
 #include "core/analysis/image_list.h"
 #include "core/analysis/scan/atlas.h"
 #include "core/analysis/scan/scan.h"
-#include "core/atomic_file.h"
-#include "core/builtin_models.h"
-#include "core/engine.h"
-#include "core/image_input.h"
+#include "core/base/atomic_file.h"
+#include "core/engine/engine.h"
+#include "core/model/builtin_models.h"
+#include "core/model/image_input.h"
 
 namespace fs = std::filesystem;
 using namespace zfvis;

@@ -8,8 +8,8 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "core/builtin_models.h"
 #include "core/engine/training/train_plan.h"
+#include "core/model/builtin_models.h"
 
 namespace zfvis {
 namespace {

@@ -12,8 +12,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "core/npy.h"
-#include "tests/onnx/onnx_test_util.h"
+#include "core/base/npy.h"
+#include "tests/import/onnx/onnx_test_util.h"
 
 namespace zfvis::test {
 

@@ -15,9 +15,9 @@
 #include <filesystem>
 #include <string>
 
-#include "core/error.h"
-#include "core/keras_import.h"
-#include "core/net_builder.h"
+#include "core/base/error.h"
+#include "core/import/keras_import.h"
+#include "core/model/net_builder.h"
 
 namespace {
 

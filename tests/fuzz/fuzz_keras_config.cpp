@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/error.h"
-#include "core/keras/model_config.h"
+#include "core/base/error.h"
+#include "core/import/keras/model_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string json(reinterpret_cast<const char*>(data), size);

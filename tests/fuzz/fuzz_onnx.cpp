@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/error.h"
-#include "core/onnx_import.h"
+#include "core/base/error.h"
+#include "core/import/onnx_import.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

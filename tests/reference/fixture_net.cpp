@@ -3,8 +3,8 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "core/net_builder.h"
-#include "core/npy.h"
+#include "core/base/npy.h"
+#include "core/model/net_builder.h"
 
 namespace zfvis::testing {
 

@@ -1,5 +1,5 @@
-// Networks described by the fixture scripts (scripts/make_deconv_fixtures.py,
-// scripts/make_occlusion_fixtures.py): an index.json layer list plus .npy weights.
+// Networks described by the fixture scripts (tests/fixtures/scripts/make_deconv_fixtures.py,
+// tests/fixtures/scripts/make_occlusion_fixtures.py): an index.json layer list plus .npy weights.
 #pragma once
 
 #include <filesystem>
@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/network.h"
+#include "core/model/network.h"
 
 namespace zfvis::testing {
 

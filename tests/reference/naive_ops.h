@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/layer.h"
-#include "core/network.h"
-#include "core/tensor.h"
+#include "core/base/tensor.h"
+#include "core/model/layer.h"
+#include "core/model/network.h"
 
 namespace zfvis::ref {
 

@@ -8,9 +8,9 @@
 #include <cstddef>
 #include <vector>
 
-#include "core/network.h"
-#include "core/projector.h"
-#include "core/tensor.h"
+#include "core/analysis/projector/projector.h"
+#include "core/base/tensor.h"
+#include "core/model/network.h"
 
 namespace zfvis::ref {
 

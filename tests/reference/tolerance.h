@@ -6,8 +6,8 @@
 
 #include <cstdint>
 
-#include "core/network.h"
-#include "core/tensor.h"
+#include "core/base/tensor.h"
+#include "core/model/network.h"
 
 namespace zfvis::ref {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <functional>
 
-#include "core/tensor.h"
+#include "core/base/tensor.h"
 
 namespace zfvis::test {
 

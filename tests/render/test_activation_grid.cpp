@@ -5,10 +5,10 @@
 
 #include <cmath>
 
-#include "core/error.h"
+#include "core/base/error.h"
+#include "core/base/tensor.h"
 #include "core/render/activation_grid.h"
 #include "core/render/colormap.h"
-#include "core/tensor.h"
 
 namespace zfvis {
 namespace {

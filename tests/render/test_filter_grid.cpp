@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "core/render/filter_grid.h"
 #include "tests/render/bank_util.h"
 

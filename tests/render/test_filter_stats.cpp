@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/compare/filter_stats.h"
-#include "core/error.h"
+#include "core/analysis/compare/filter_stats.h"
+#include "core/base/error.h"
 #include "tests/render/bank_util.h"
 
 namespace zfvis {

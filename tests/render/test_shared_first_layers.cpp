@@ -5,8 +5,8 @@
 
 #include <filesystem>
 
-#include "core/compare/filter_bank.h"
-#include "core/compare/filter_stats.h"
+#include "core/analysis/compare/filter_bank.h"
+#include "core/analysis/compare/filter_stats.h"
 #include "core/render/filter_grid.h"
 
 namespace zfvis {

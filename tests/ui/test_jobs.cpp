@@ -11,7 +11,7 @@
 #include <QThread>
 #include <QtTest>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "tests/ui/ui_test_util.h"
 #include "ui/jobs.h"
 

@@ -13,8 +13,8 @@
 #include <QTableWidget>
 #include <QtTest>
 
-#include "core/labels.h"
-#include "core/npy.h"
+#include "core/base/labels.h"
+#include "core/base/npy.h"
 #include "core/render/activation_grid.h"
 #include "core/render/png.h"
 #include "core/zoo/zoo_manifest.h"

@@ -44,7 +44,7 @@
 #include <QWheelEvent>
 #include <QtTest>
 
-#include "tests/training/training_fixture.h"
+#include "tests/analysis/training/training_fixture.h"
 #include "tests/ui/stall_probe.h"
 #include "tests/ui/ui_test_util.h"
 #include "tests/ui/view_checks.h"

@@ -23,13 +23,13 @@
 #include <sstream>
 
 #include "core/analysis/training/dataset.h"
-#include "core/engine.h"
+#include "core/base/sha256.h"
+#include "core/engine/engine.h"
+#include "core/import/start_model.h"
 #include "core/model/small_nets.h"
-#include "core/start_model.h"
-#include "core/zoo/sha256.h"
 #include "core/zoo/zoo_manifest.h"
-#include "tests/fetch/local_http_server.h"
 #include "tests/ui/ui_test_util.h"
+#include "tests/zoo/local_http_server.h"
 #include "ui/app_state.h"
 #include "ui/controller.h"
 #include "ui/error_reporter.h"

@@ -19,7 +19,7 @@
 #include "core/analysis/training/run_files.h"
 #include "core/analysis/training/training_log.h"
 #include "core/model/small_nets.h"
-#include "tests/training/training_fixture.h"
+#include "tests/analysis/training/training_fixture.h"
 #include "tests/ui/ui_test_util.h"
 #include "ui/app_state.h"
 #include "ui/controller.h"

@@ -16,7 +16,7 @@
 #include "core/analysis/scan/atlas.h"
 #include "core/analysis/scan/scan.h"
 #include "core/analysis/training/dataset.h"
-#include "core/model_loader.h"
+#include "core/import/model_loader.h"
 #include "core/render/atlas_sheet.h"
 #include "tests/ui/ui_test_util.h"
 #include "tests/ui/view_checks.h"

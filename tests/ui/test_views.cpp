@@ -9,9 +9,9 @@
 #include <QtConcurrent/QtConcurrentRun>
 #include <QtTest>
 
-#include "core/compare/filter_bank.h"
-#include "core/npy.h"
-#include "core/projector.h"
+#include "core/analysis/compare/filter_bank.h"
+#include "core/analysis/projector/projector.h"
+#include "core/base/npy.h"
 #include "core/render/filter_grid.h"
 #include "core/render/png.h"
 #include "tests/ui/ui_test_util.h"

@@ -20,7 +20,7 @@
 #include <QtTest>
 
 #include "core/analysis/scan/scan.h"
-#include "core/builtin_models.h"
+#include "core/model/builtin_models.h"
 #include "tests/ui/ui_test_util.h"
 #include "tests/ui/view_checks.h"
 #include "ui/app_state.h"

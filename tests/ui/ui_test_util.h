@@ -10,8 +10,8 @@
 #include <QTemporaryDir>
 #include <QTimer>
 
-#include "core/engine.h"
-#include "core/net_builder.h"
+#include "core/engine/engine.h"
+#include "core/model/net_builder.h"
 #include "ui/jobs.h"
 
 namespace zfvis::uitest {

@@ -12,8 +12,9 @@
 #include <QToolTip>
 #include <QVBoxLayout>
 
+#include "core/analysis/unit_response.h"
+#include "core/base/error.h"
 #include "core/base/position_text.h"
-#include "core/error.h"
 #include "ui/convert.h"
 #include "ui/image_view.h"
 #include "ui/layer_table_model.h"
@@ -202,22 +203,17 @@ void ActivationsView::refresh() {
         pic->bgr = renderActivationGrid(t, pic->options);
         pic->layout = activationGridLayout(t.shape(), pic->options);
         pic->image = toQImage(pic->bgr);
-        const int64_t plane = h * w;
+        // Each channel's peak by core's one rule (unitResponse), the map's range for the legend.
         pic->maxima.resize(size_t(channels));
         pic->argmax.resize(size_t(channels));
-        pic->lo = t.numel() ? t[0] : 0.0f;
-        pic->hi = pic->lo;
         for (int64_t c = 0; c < channels; ++c) {
-          const float* m = t.data() + c * plane;
-          int64_t best = 0;
-          for (int64_t k = 0; k < plane; ++k) {
-            if (m[k] > m[best]) best = k;
-            pic->lo = std::min(pic->lo, m[k]);
-            pic->hi = std::max(pic->hi, m[k]);
-          }
-          pic->maxima[size_t(c)] = m[best];
-          pic->argmax[size_t(c)] = static_cast<int>(best);
+          const UnitResponse peak = unitResponse(t, 0, c);
+          pic->maxima[size_t(c)] = peak.value;
+          pic->argmax[size_t(c)] = static_cast<int>(peak.y * w + peak.x);
         }
+        const auto [lo, hi] = std::minmax_element(t.data(), t.data() + t.numel());
+        pic->lo = t.numel() ? *lo : 0.0f;
+        pic->hi = t.numel() ? *hi : 0.0f;
         return std::shared_ptr<const ActivationPicture>(std::move(pic));
       },
       [this, sameGeometry](std::shared_ptr<const ActivationPicture> pic) {

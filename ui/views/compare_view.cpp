@@ -10,9 +10,9 @@
 #include <QVBoxLayout>
 #include <nlohmann/json.hpp>
 
-#include "core/builtin_models.h"
-#include "core/model_loader.h"
-#include "core/render/compare_view.h"
+#include "core/import/model_loader.h"
+#include "core/model/builtin_models.h"
+#include "core/render/compare_picture.h"
 #include "ui/convert.h"
 #include "ui/file_dialogs.h"
 #include "ui/image_view.h"

@@ -10,9 +10,9 @@
 #include <QHash>
 #include <QImage>
 
-#include "core/compare/filter_bank.h"
-#include "core/compare/filter_stats.h"
-#include "core/render/compare_view.h"
+#include "core/analysis/compare/filter_bank.h"
+#include "core/analysis/compare/filter_stats.h"
+#include "core/render/compare_picture.h"
 #include "ui/views/view_base.h"
 
 class QCheckBox;

@@ -13,11 +13,11 @@
 #include <QVBoxLayout>
 
 #include "core/analysis/training/dataset.h"
+#include "core/base/error.h"
 #include "core/base/position_text.h"
-#include "core/engine.h"
-#include "core/error.h"
+#include "core/engine/engine.h"
+#include "core/import/model_loader.h"
 #include "core/model/small_nets.h"
-#include "core/model_loader.h"
 #include "core/render/evolution_sheet.h"
 #include "core/render/png.h"
 #include "ui/convert.h"

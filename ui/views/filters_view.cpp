@@ -8,7 +8,7 @@
 #include <QToolTip>
 #include <QVBoxLayout>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "ui/convert.h"
 #include "ui/image_view.h"
 #include "ui/settings.h"

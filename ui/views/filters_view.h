@@ -8,7 +8,7 @@
 
 #include <QImage>
 
-#include "core/compare/filter_bank.h"
+#include "core/analysis/compare/filter_bank.h"
 #include "core/render/filter_grid.h"
 #include "ui/views/view_base.h"
 

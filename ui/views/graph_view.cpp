@@ -14,9 +14,9 @@
 #include <QPen>
 #include <QVBoxLayout>
 
-#include "core/engine.h"
-#include "core/layer_info.h"
-#include "core/summary.h"
+#include "core/engine/engine.h"
+#include "core/model/layer_info.h"
+#include "core/model/summary.h"
 #include "ui/app_state.h"
 #include "ui/convert.h"
 

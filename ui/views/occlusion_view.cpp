@@ -14,7 +14,7 @@
 #include <QSplitter>
 #include <QVBoxLayout>
 
-#include "core/render/occlusion_view.h"
+#include "core/render/occlusion_picture.h"
 #include "ui/convert.h"
 #include "ui/image_view.h"
 

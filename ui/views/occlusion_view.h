@@ -8,7 +8,7 @@
 
 #include <QImage>
 
-#include "core/occlusion.h"
+#include "core/analysis/occlusion/occlusion.h"
 #include "ui/views/view_base.h"
 
 class QCheckBox;

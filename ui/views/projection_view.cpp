@@ -14,7 +14,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/base/position_text.h"
-#include "core/render/projection_view.h"
+#include "core/render/projection_picture.h"
 #include "ui/convert.h"
 #include "ui/image_view.h"
 #include "ui/settings.h"
@@ -32,38 +32,6 @@ std::vector<std::string> layerNames(const NetworkDef& def) {
   std::vector<std::string> names;
   for (const auto& l : def.layers) names.push_back(l.name);
   return names;
-}
-
-/// The input with the projection laid over it where it is strong: every pixel blends toward the
-/// rendered projection by |v| / max |v| (largest over the channels), so the picture stays visible
-/// where the projection is zero.
-QImage overlayImage(const Projection& p, const cv::Mat& input, Preprocess preset) {
-  const cv::Mat projection = renderProjection(p.image, preset);
-  if (input.empty() || input.size() != projection.size()) return toQImage(projection);
-  const Shape& s = p.image.shape();
-  const int64_t c = s[s.rank() - 3], h = s[s.rank() - 2], w = s[s.rank() - 1];
-  std::vector<float> magnitude(size_t(h * w), 0.0f);
-  float top = 0;
-  for (int64_t k = 0; k < c; ++k)
-    for (int64_t i = 0; i < h * w; ++i) {
-      magnitude[size_t(i)] = std::max(magnitude[size_t(i)], std::abs(p.image[k * h * w + i]));
-      top = std::max(top, magnitude[size_t(i)]);
-    }
-  cv::Mat base = input;
-  if (base.channels() == 1) cv::cvtColor(base, base, cv::COLOR_GRAY2BGR);
-  cv::Mat proj = projection;
-  if (proj.channels() == 1) cv::cvtColor(proj, proj, cv::COLOR_GRAY2BGR);
-  cv::Mat out(base.size(), CV_8UC3);
-  for (int y = 0; y < out.rows; ++y)
-    for (int x = 0; x < out.cols; ++x) {
-      const float a =
-          top > 0 ? std::min(1.0f, 2.0f * magnitude[size_t(y) * size_t(w) + size_t(x)] / top) : 0;
-      const auto& b = base.at<cv::Vec3b>(y, x);
-      const auto& q = proj.at<cv::Vec3b>(y, x);
-      for (int k = 0; k < 3; ++k)
-        out.at<cv::Vec3b>(y, x)[k] = cv::saturate_cast<uchar>((1 - a) * b[k] * 0.8f + a * q[k]);
-    }
-  return toQImage(out);
 }
 
 }  // namespace
@@ -154,18 +122,13 @@ ProjectionView::ProjectionView(AppState* state, JobTracker* jobs, QWidget* paren
   };
   connect(m_state, &AppState::channelChanged, this, reproject);
   connect(m_state, &AppState::positionChanged, this, reproject);
-  // Clicking a cell of the top grid selects that channel (core lays the cells out on a square-ish
-  // grid of equal cells with 6-pixel gaps).
+  // Clicking a cell of the top grid selects that channel (core's grid geometry finds the cell).
   connect(m_topView, &ImageView::clicked, this, [this](QPoint pixel) {
     if (!m_top || m_top->projections.empty()) return;
-    const int n = int(m_top->projections.size()), sep = 6;
-    const int columns = int(std::ceil(std::sqrt(double(n))));
-    const int rows = (n + columns - 1) / columns;
-    const int col = (pixel.x() - sep) * columns / std::max(1, m_top->image.width() - sep);
-    const int row = (pixel.y() - sep) * rows / std::max(1, m_top->image.height() - sep);
-    const int i = row * columns + col;
-    if (col >= 0 && row >= 0 && col < columns && i < n)
-      m_state->setChannel(m_top->projections[size_t(i)].channel);
+    const int i =
+        projectionGridCellAt(cv::Size(m_top->image.width(), m_top->image.height()),
+                             int(m_top->projections.size()), cv::Point(pixel.x(), pixel.y()));
+    if (i >= 0) m_state->setChannel(m_top->projections[size_t(i)].channel);
   });
 }
 
@@ -247,7 +210,7 @@ void ProjectionView::refresh() {
         const NetworkDef& def = shared->activations->net().def();
         pic->viewBgr = renderProjectionView(pic->projection, input, preset, layerNames(def), vo);
         pic->view = toQImage(pic->viewBgr);
-        pic->overlay = overlayImage(pic->projection, input, preset);
+        pic->overlay = toQImage(renderProjectionOverlay(pic->projection, input, preset));
         pic->milliseconds =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                 .count();

@@ -10,7 +10,7 @@
 
 #include <QImage>
 
-#include "core/projector.h"
+#include "core/analysis/projector/projector.h"
 #include "ui/views/view_base.h"
 
 class QCheckBox;

@@ -22,8 +22,8 @@
 #include <QStandardPaths>
 #include <QVBoxLayout>
 
+#include "core/analysis/compare/filter_bank.h"
 #include "core/analysis/training/run_files.h"
-#include "core/compare/filter_bank.h"
 #include "core/render/filter_grid.h"
 #include "ui/convert.h"
 #include "ui/file_dialogs.h"

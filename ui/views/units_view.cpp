@@ -19,7 +19,7 @@
 
 #include "core/analysis/image_list.h"
 #include "core/analysis/scan/scan.h"
-#include "core/error.h"
+#include "core/base/error.h"
 #include "ui/convert.h"
 #include "ui/file_dialogs.h"
 #include "ui/image_view.h"

@@ -11,9 +11,9 @@
 #include <QWidget>
 #include <opencv2/core.hpp>
 
-#include "core/npy.h"
+#include "core/base/npy.h"
+#include "core/base/tensor.h"
 #include "core/render/png.h"
-#include "core/tensor.h"
 #include "ui/app_state.h"
 #include "ui/jobs.h"
 

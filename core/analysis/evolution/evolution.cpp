@@ -9,10 +9,10 @@
 
 #include "core/analysis/training/run_files.h"
 #include "core/analysis/unit_response.h"
-#include "core/engine.h"
-#include "core/error.h"
+#include "core/base/error.h"
+#include "core/engine/engine.h"
+#include "core/import/model_loader.h"
 #include "core/model/small_nets.h"
-#include "core/model_loader.h"
 
 namespace zfvis {
 namespace fs = std::filesystem;

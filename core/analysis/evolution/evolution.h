@@ -17,10 +17,10 @@
 #include <opencv2/core.hpp>
 
 #include "core/analysis/image_list.h"
-#include "core/image_input.h"
-#include "core/network.h"
-#include "core/progress.h"
-#include "core/projector.h"
+#include "core/analysis/projector/projector.h"
+#include "core/base/progress.h"
+#include "core/model/image_input.h"
+#include "core/model/network.h"
 
 namespace zfvis {
 

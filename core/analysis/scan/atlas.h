@@ -10,8 +10,8 @@
 
 #include <opencv2/core.hpp>
 
+#include "core/analysis/projector/projector.h"
 #include "core/analysis/scan/scan.h"
-#include "core/projector.h"
 
 namespace zfvis {
 

@@ -14,9 +14,9 @@
 
 #include "core/analysis/scan/sqlite_db.h"
 #include "core/analysis/scan/top_k.h"
-#include "core/atomic_file.h"
-#include "core/error.h"
-#include "core/zoo/sha256.h"
+#include "core/base/atomic_file.h"
+#include "core/base/error.h"
+#include "core/base/sha256.h"
 
 namespace zfvis {
 namespace fs = std::filesystem;

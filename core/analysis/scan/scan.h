@@ -28,10 +28,10 @@
 #include <vector>
 
 #include "core/analysis/image_list.h"
-#include "core/engine.h"
-#include "core/image_input.h"
-#include "core/network.h"
-#include "core/progress.h"
+#include "core/base/progress.h"
+#include "core/engine/engine.h"
+#include "core/model/image_input.h"
+#include "core/model/network.h"
 
 namespace zfvis {
 

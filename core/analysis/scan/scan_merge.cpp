@@ -7,7 +7,7 @@
 #include "core/analysis/scan/scan.h"
 #include "core/analysis/scan/sqlite_db.h"
 #include "core/analysis/scan/top_k.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace zfvis {
 namespace fs = std::filesystem;

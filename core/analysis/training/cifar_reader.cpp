@@ -4,8 +4,8 @@
 #include <sstream>
 
 #include "core/analysis/training/dataset_readers.h"
-#include "core/atomic_file.h"
-#include "core/error.h"
+#include "core/base/atomic_file.h"
+#include "core/base/error.h"
 
 namespace zfvis::datasets {
 

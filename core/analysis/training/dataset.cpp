@@ -3,8 +3,8 @@
 #include <cstring>
 
 #include "core/analysis/training/dataset_readers.h"
-#include "core/error.h"
-#include "core/image_input.h"
+#include "core/base/error.h"
+#include "core/model/image_input.h"
 
 namespace zfvis {
 

@@ -17,7 +17,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "core/network.h"
+#include "core/model/network.h"
 
 namespace zfvis {
 

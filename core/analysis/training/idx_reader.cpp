@@ -7,8 +7,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/analysis/training/dataset_readers.h"
-#include "core/atomic_file.h"
-#include "core/error.h"
+#include "core/base/atomic_file.h"
+#include "core/base/error.h"
 #include "core/model/small_nets.h"
 
 namespace zfvis::datasets {

@@ -4,11 +4,11 @@
 #include <cmath>
 #include <cstdio>
 
-#include "core/atomic_file.h"
-#include "core/error.h"
-#include "core/npy.h"
-#include "core/onnx/onnx_writer.h"
-#include "core/onnx_import.h"
+#include "core/base/atomic_file.h"
+#include "core/base/error.h"
+#include "core/base/npy.h"
+#include "core/import/onnx/onnx_writer.h"
+#include "core/import/onnx_import.h"
 
 namespace zfvis {
 

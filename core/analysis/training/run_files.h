@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/analysis/training/trainer.h"
-#include "core/network.h"
+#include "core/model/network.h"
 
 namespace zfvis {
 

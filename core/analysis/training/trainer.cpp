@@ -7,14 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/analysis/training/run_files.h"
-#include "core/builtin_models.h"
-#include "core/engine.h"
+#include "core/base/error.h"
+#include "core/engine/engine.h"
 #include "core/engine/training/train_plan.h"
-#include "core/error.h"
+#include "core/import/model_loader.h"
+#include "core/import/onnx/onnx_writer.h"
+#include "core/model/builtin_models.h"
+#include "core/model/net_builder.h"
 #include "core/model/small_nets.h"
-#include "core/model_loader.h"
-#include "core/net_builder.h"
-#include "core/onnx/onnx_writer.h"
 
 namespace zfvis {
 

@@ -14,7 +14,7 @@
 // CPU primitives are run-to-run deterministic for fixed shapes, ISA and thread count (the
 // reductions of backward-weights use a static split over the OpenMP threads). So a seed and a
 // thread count give bit-identical weights, and an interrupted run resumed with the same thread
-// count ends bit-identical to an uninterrupted one (tests/training checks both).
+// count ends bit-identical to an uninterrupted one (tests/analysis/training checks both).
 //
 // Threads: run() is meant for a worker thread (the GUI) or the CLI's main thread; the observer's
 // callbacks come on that thread, and may call the Trainer's const accessors (weights(),
@@ -30,8 +30,8 @@
 
 #include "core/analysis/training/dataset.h"
 #include "core/analysis/training/training_log.h"
-#include "core/network.h"
-#include "core/progress.h"
+#include "core/base/progress.h"
+#include "core/model/network.h"
 
 namespace zfvis {
 

@@ -5,9 +5,9 @@
 #include <cstring>
 #include <memory>
 
+#include "core/base/error.h"
+#include "core/engine/engine_internal.h"
 #include "core/engine/training/train_graph.h"
-#include "core/engine_internal.h"
-#include "core/error.h"
 
 namespace zfvis::training {
 
@@ -19,6 +19,8 @@ using dnnl::prop_kind;
 using Tag = memory::format_tag;
 using DType = memory::data_type;
 using detail::plainMd;
+using detail::PoolingDims;
+using detail::poolingDims;
 using detail::scratchpadAttr;
 
 /// Batch size from which dense layers let oneDNN choose the weight layout (the inference engine's
@@ -273,29 +275,10 @@ void buildPool(Graph& g, size_t i) {
   const LayerSpec& l = g.def->layers[i];
   Node& in = g.nodeOf(l.inputs[0]);
   const Shape inShape = g.shapeOf(l.inputs[0]);
-  memory::dims kernel, strides, padL, padR;
-  algorithm alg;
-  if (l.type == LayerType::GlobalAveragePool) {
-    kernel = {inShape[1], inShape[2]};
-    strides = {1, 1};
-    padL = padR = {0, 0};
-    alg = algorithm::pooling_avg_exclude_padding;
-  } else {
-    const PoolParams& p = l.pool;
-    kernel = {p.kernelH, p.kernelW};
-    strides = {p.strideH, p.strideW};
-    padL = {p.pad.top, p.pad.left};
-    // oneDNN rounds down; extend the right padding so it yields the (ceil) output size, as the
-    // inference engine does.
-    auto right = [](int64_t size, int k, int s, int pl, int pr, int64_t out) {
-      return std::max<int64_t>(pr, (out - 1) * s + k - size - pl);
-    };
-    padR = {right(inShape[1], p.kernelH, p.strideH, p.pad.top, p.pad.bottom, g.shapes[i][1]),
-            right(inShape[2], p.kernelW, p.strideW, p.pad.left, p.pad.right, g.shapes[i][2])};
-    alg = l.type == LayerType::MaxPool ? algorithm::pooling_max
-          : p.countIncludePad          ? algorithm::pooling_avg_include_padding
-                                       : algorithm::pooling_avg_exclude_padding;
-  }
+  const PoolingDims pool = poolingDims(l, inShape, g.shapes[i]);
+  const algorithm alg = pool.alg;
+  const memory::dims kernel = pool.kernel, strides = pool.strides, padL = pool.padL,
+                     padR = pool.padR;
   dnnl::pooling_forward::primitive_desc fpd(
       {prop_kind::forward_training, alg, in.out.get_desc(), anyMd(g.dims(g.shapes[i])), strides,
        kernel, padL, padR},

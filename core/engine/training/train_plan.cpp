@@ -4,10 +4,10 @@
 #include <cmath>
 #include <cstring>
 
-#include "core/engine.h"
+#include "core/base/error.h"
+#include "core/engine/engine.h"
+#include "core/engine/engine_internal.h"
 #include "core/engine/training/train_graph.h"
-#include "core/engine_internal.h"
-#include "core/error.h"
 
 namespace zfvis {
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "core/network.h"
-#include "core/tensor.h"
+#include "core/base/tensor.h"
+#include "core/model/network.h"
 
 namespace zfvis {
 
