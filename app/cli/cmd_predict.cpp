@@ -53,20 +53,7 @@ int runPredict(const ArgList& argv) {
     writeNpy(*npy, probs);
   }
   if (args.has("json")) {
-    Json j;
-    j["model"] = def->name;
-    j["untrained"] = def->untrained;
-    j["image"] = args.required("image");
-    j["classes"] = classes;
-    j["forward_ms"] = ms;
-    Json arr = Json::array();
-    for (const RankedClass& r : ranked)
-      arr.push_back({{"rank", r.rank},
-                     {"class", r.classIndex},
-                     {"label", r.label},
-                     {"probability", r.probability}});
-    j["top"] = arr;
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", predictionsJson(*def, args.required("image"), classes, ranked, ms).c_str());
     return 0;
   }
   std::printf("%s on %s (%.1f ms)\n%s", modelDescription(*def).c_str(),

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <numeric>
 
+#include <nlohmann/json.hpp>
+
 namespace zfvis {
 
 std::vector<float> classProbabilities(const float* row, int64_t n, bool endsInSoftmax) {
@@ -54,6 +56,25 @@ std::string predictionLines(const std::vector<RankedClass>& top, bool untrained)
     text += line;
   }
   return text;
+}
+
+std::string predictionsJson(const NetworkDef& def, const std::string& image, int classes,
+                            const std::vector<RankedClass>& top, std::optional<double> forwardMs) {
+  using Json = nlohmann::ordered_json;
+  Json j;
+  j["model"] = def.name;
+  j["untrained"] = def.untrained;
+  j["image"] = image;
+  j["classes"] = classes;
+  if (forwardMs) j["forward_ms"] = *forwardMs;
+  Json rows = Json::array();
+  for (const RankedClass& r : top)
+    rows.push_back({{"rank", r.rank},
+                    {"class", r.classIndex},
+                    {"label", r.label},
+                    {"probability", r.probability}});
+  j["top"] = rows;
+  return j.dump(2);
 }
 
 }  // namespace zfvis

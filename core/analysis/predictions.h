@@ -1,6 +1,7 @@
 // Class probabilities and top-K classes from a network's output.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,5 +35,12 @@ std::vector<RankedClass> rankedClasses(const std::vector<float>& probabilities, 
 /// The lines under the heading of `zfvis-cli predict` and an export's predictions.txt: a
 /// warning when the weights are untrained, then "  1.  0.1234   281  tabby, tabby cat" per class.
 std::string predictionLines(const std::vector<RankedClass>& top, bool untrained);
+
+/// The JSON of `zfvis-cli predict --json` and an export's predictions.json (2-space indent, no
+/// final newline): model, untrained, image, classes, forward_ms when given, and top: one
+/// {rank, class, label, probability} per class.
+std::string predictionsJson(const NetworkDef& def, const std::string& image, int classes,
+                            const std::vector<RankedClass>& top,
+                            std::optional<double> forwardMs = std::nullopt);
 
 }  // namespace zfvis

@@ -263,24 +263,12 @@ ExportResult exportReport(std::shared_ptr<const CompiledNet> net, const Tensor& 
     const std::vector<std::string> names = resolveClassNames(classes, o.classNames, def.classNames);
     const std::vector<RankedClass> ranked = rankedClasses(p, std::max(1, o.predictions), names);
     const int k = int(ranked.size());
-    Json j;
-    j["model"] = def.name;
-    j["untrained"] = def.untrained;
-    j["image"] = o.imageName;
-    j["classes"] = classes;
-    Json top = Json::array();
-    for (const RankedClass& r : ranked)
-      top.push_back({{"rank", r.rank},
-                     {"class", r.classIndex},
-                     {"label", r.label},
-                     {"probability", r.probability}});
     page.predictions = ranked;
     const std::string text = modelDescription(def) + " on " + o.imageName + "\n" +
                              predictionLines(ranked, def.untrained);
-    j["top"] = top;
     addText({"predictions.json", "predictions", "", -1, Shape{classes}, "", "",
              "The " + std::to_string(k) + " most probable classes (JSON)."},
-            j.dump(2) + "\n");
+            predictionsJson(def, o.imageName, classes, ranked) + "\n");
     addText({"predictions.txt", "predictions-text", "", -1, Shape{classes}, "", "",
              "The " + std::to_string(k) + " most probable classes (text)."},
             text);
