@@ -10,6 +10,7 @@
 #include "core/analysis/predictions.h"
 #include "core/analysis/unit_response.h"
 #include "core/base/error.h"
+#include "core/base/file_types.h"
 #include "core/base/labels.h"
 #include "core/base/npy.h"
 #include "core/import/model_loader.h"
@@ -59,7 +60,7 @@ void Controller::openModel(const QString& spec, const QString& weights, const QS
 
 void Controller::openImage(const QString& path, std::optional<Selection> select) {
   const std::filesystem::path p = toPath(path);
-  const bool isTensor = QFileInfo(path).suffix().toLower() == "npy";
+  const bool isTensor = hasNpyExtension(p);
   m_jobs->start(
       kImageJob, tr("Opening image %1").arg(QFileInfo(path).fileName()),
       [p, isTensor](ProgressSink&) {

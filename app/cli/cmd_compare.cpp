@@ -12,6 +12,7 @@
 #include "core/analysis/compare/filter_stats.h"
 #include "core/base/atomic_file.h"
 #include "core/base/error.h"
+#include "core/base/file_types.h"
 #include "core/import/model_loader.h"
 #include "core/render/compare_picture.h"
 #include "core/render/png.h"
@@ -68,7 +69,8 @@ int runCompare(const ArgList& argv) {
   const std::vector<std::string> specs = args.values("model");
   if (specs.size() < 2 || specs.size() > 4)
     throw UsageError("give two (up to four) --model options, got " + std::to_string(specs.size()));
-  const size_t npyCount = static_cast<size_t>(std::count_if(specs.begin(), specs.end(), isNpyPath));
+  const size_t npyCount =
+      static_cast<size_t>(std::count_if(specs.begin(), specs.end(), hasNpyExtension));
   const std::vector<int> strides = npyStrides(args, npyCount);
   const ChannelOrder npyOrder = parseChannelOrder(args.value("order").value_or("bgr"));
   CompareViewOptions vo;
@@ -80,7 +82,7 @@ int runCompare(const ArgList& argv) {
   size_t npyIndex = 0;
   for (const std::string& spec : specs) {
     CompareSide s;
-    if (isNpyPath(spec)) {
+    if (hasNpyExtension(spec)) {
       int stride = strides.empty() ? 0 : strides[npyIndex++];
       s.bank = readFilterBankNpy(spec, stride, npyOrder);
     } else {

@@ -8,6 +8,7 @@
 #include "core/analysis/compare/filter_bank.h"
 #include "core/analysis/compare/filter_stats.h"
 #include "core/base/error.h"
+#include "core/base/file_types.h"
 #include "core/base/npy.h"
 #include "core/render/filter_grid.h"
 #include "core/render/png.h"
@@ -50,7 +51,7 @@ int runFilters(const ArgList& argv) {
             "filters");
   // Everything that needs no weights is checked first, so usage errors come before a model load.
   const std::string spec = args.required("model");
-  const bool npyBank = isNpyPath(spec);
+  const bool npyBank = hasNpyExtension(spec);
   FilterGridOptions go;
   if (auto n = args.value("normalize")) go.normalization = parseFilterNormalization(*n);
   const int picked =

@@ -7,19 +7,10 @@
 #include <string_view>
 
 #include "core/base/error.h"
+#include "core/base/file_types.h"
 
 namespace zfvis {
 namespace fs = std::filesystem;
-
-bool hasImageExtension(const fs::path& path) {
-  static constexpr std::array<std::string_view, 19> kExtensions = {
-      ".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".pbm",
-      ".pgm", ".ppm", ".pnm",  ".pam", ".pfm", ".ras", ".sr",  ".hdr",  ".jp2"};
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return char(std::tolower(c)); });
-  return std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end();
-}
 
 namespace {
 

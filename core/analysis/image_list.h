@@ -15,9 +15,6 @@ struct ImageEntry {
   std::string name;            // relative to the folder (or as written in the list file)
 };
 
-/// True when `path`'s extension is one of the image formats loadImageBgr reads (any case).
-bool hasImageExtension(const std::filesystem::path& path);
-
 /// The images of `source`:
 /// - a folder: every regular file with an image extension below it (symbolic links to files are
 ///   followed, links to folders are not), sorted by relative path (byte order of its generic

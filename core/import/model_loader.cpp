@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/base/error.h"
+#include "core/base/file_types.h"
 #include "core/import/keras_import.h"
 #include "core/import/onnx_import.h"
 #include "core/model/builtin_models.h"
@@ -14,12 +15,6 @@ namespace zfvis {
 
 namespace {
 
-std::string lowerExtension(const std::string& spec) {
-  std::string ext = std::filesystem::path(spec).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return ext;
-}
-
 bool isKerasExtension(const std::string& ext) {
   return ext == ".h5" || ext == ".hdf5" || ext == ".keras";
 }
@@ -27,7 +22,7 @@ bool isKerasExtension(const std::string& ext) {
 }  // namespace
 
 bool hasModelExtension(const std::filesystem::path& file) {
-  const std::string ext = lowerExtension(file.string());
+  const std::string ext = lowerExtension(file);
   return ext == ".onnx" || isKerasExtension(ext);
 }
 

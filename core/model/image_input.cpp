@@ -9,6 +9,7 @@
 
 #include "core/base/atomic_file.h"
 #include "core/base/error.h"
+#include "core/base/file_types.h"
 #include "core/base/image_header.h"
 #include "core/base/npy.h"
 #include "core/base/stderr_capture.h"
@@ -306,9 +307,7 @@ void requireImageInput(const InputSpec& spec, const std::string& what) {
 
 Tensor loadNetworkInput(const std::filesystem::path& path, const InputSpec& spec,
                         const ImageReadOptions& options) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  if (ext == ".npy") {
+  if (hasNpyExtension(path)) {
     Tensor t = readNpy(path);
     Shape want = spec.shape.withBatch(1);
     if (t.shape() == spec.shape) t.reshape(want);
@@ -332,12 +331,7 @@ NetworkImage imageAsNetworkInput(const cv::Mat& bgr, const InputSpec& spec,
 }
 
 bool hasInputExtension(const std::filesystem::path& file) {
-  static const char* const kExtensions[] = {".png",  ".jpg",  ".jpeg", ".bmp", ".tif",
-                                            ".tiff", ".webp", ".ppm",  ".pgm", ".pbm",
-                                            ".jp2",  ".exr",  ".hdr",  ".npy"};
-  std::string ext = file.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return std::find(std::begin(kExtensions), std::end(kExtensions), ext) != std::end(kExtensions);
+  return hasImageExtension(file) || hasNpyExtension(file);
 }
 
 }  // namespace zfvis

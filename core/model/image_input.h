@@ -64,8 +64,8 @@ struct NetworkImage {
 NetworkImage imageAsNetworkInput(const cv::Mat& bgr, const InputSpec& spec,
                                  const std::string& what);
 
-/// True when `file`'s extension is one zfvis reads as a network input: an image format OpenCV
-/// decodes (png, jpg, jpeg, bmp, tif, tiff, webp, ppm, pgm, pbm, jp2, exr, hdr) or .npy.
+/// True when `file`'s extension is one zfvis reads as a network input: an image
+/// (core/base/file_types' hasImageExtension) or a .npy tensor.
 bool hasInputExtension(const std::filesystem::path& file);
 
 /// Loads a network input from an image file (loadImageBgr with `options`, resizeAndCrop, preset)

@@ -10,17 +10,12 @@
 
 #include "core/base/atomic_file.h"
 #include "core/base/error.h"
+#include "core/base/file_types.h"
 #include "core/base/sha256.h"
 
 namespace zfvis {
 
 namespace fs = std::filesystem;
-
-std::string lowerAscii(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 namespace {
 
@@ -41,7 +36,7 @@ bool sidecarMatches(const fs::path& file, int64_t size, const std::string& sha25
   if (!(in >> digest >> name)) return false;
   if (!(in >> key >> recordedSize) || key != "size") return false;
   if (!(in >> key >> recordedMtime) || key != "mtime") return false;
-  return lowerAscii(digest) == sha256 && recordedSize == size && recordedMtime == mtimeTicks(file);
+  return asciiLower(digest) == sha256 && recordedSize == size && recordedMtime == mtimeTicks(file);
 }
 
 void writeSidecar(const fs::path& file, int64_t size, const std::string& sha256) {
@@ -74,7 +69,7 @@ CachedFileState checkCachedFile(const fs::path& file, int64_t size, const std::s
   if (!fs::is_regular_file(file, ec)) return CachedFileState::Corrupt;
   const auto actual = fs::file_size(file, ec);
   if (ec || static_cast<int64_t>(actual) != size) return CachedFileState::Corrupt;
-  const std::string want = lowerAscii(sha256);
+  const std::string want = asciiLower(sha256);
   if (sidecarMatches(file, size, want)) return CachedFileState::Verified;
   if (!allowHashing) return CachedFileState::Unverified;
   if (sha256File(file, sink) != want) return CachedFileState::Corrupt;

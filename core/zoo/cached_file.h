@@ -36,7 +36,4 @@ bool sidecarMatches(const std::filesystem::path& file, int64_t size, const std::
 /// Writes the `.sha256` sidecar of a verified `file` (quietly skipped on a read-only cache).
 void writeSidecar(const std::filesystem::path& file, int64_t size, const std::string& sha256);
 
-/// `s` in lower case (hex digests compare in lower case).
-std::string lowerAscii(std::string s);
-
 }  // namespace zfvis

@@ -22,6 +22,7 @@
 
 #include "core/base/atomic_file.h"
 #include "core/base/error.h"
+#include "core/base/file_types.h"
 #include "core/base/sha256.h"
 
 namespace zfvis {
@@ -161,7 +162,7 @@ size_t onHeader(char* data, size_t size, size_t count, void* user) {
     t.decided = false;
     t.contentRange.clear();
   } else if (auto colon = line.find(':');
-             colon != std::string::npos && lowerAscii(line.substr(0, colon)) == "content-range") {
+             colon != std::string::npos && asciiLower(line.substr(0, colon)) == "content-range") {
     t.contentRange = line.substr(colon + 1);
   }
   return n;
@@ -357,7 +358,7 @@ DownloadResult downloadVerified(const DownloadRequest& request, ProgressSink* si
   if (!isSha256Hex(request.sha256))
     throw Error(prefix + "the expected SHA-256 must be 64 hex digits, got '" + request.sha256 +
                 "'");
-  const std::string want = lowerAscii(request.sha256);
+  const std::string want = asciiLower(request.sha256);
   const fs::path& dest = request.destination;
   DownloadResult result;
   result.path = dest;

@@ -8,6 +8,7 @@
 
 #include "core/base/atomic_file.h"
 #include "core/base/error.h"
+#include "core/base/file_types.h"
 #include "core/base/sha256.h"
 
 namespace zfvis {
@@ -81,8 +82,7 @@ ZooModel parseModel(const Json& m, size_t index, const std::string& source) {
   out.sha256 = requireString(m, "sha256", source, where);
   if (!isSha256Hex(out.sha256))
     fail(source, where, "\"sha256\" must be 64 hex digits, got '" + out.sha256 + "'");
-  std::transform(out.sha256.begin(), out.sha256.end(), out.sha256.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  out.sha256 = asciiLower(out.sha256);
   if (auto opset = m.find("opset"); opset != m.end() && !opset->is_null()) {
     if (!opset->is_number_integer() || opset->get<int64_t>() < 1 || opset->get<int64_t>() > 1000)
       fail(source, where, "\"opset\" must be a positive integer");

@@ -10,6 +10,7 @@
 #include <QVBoxLayout>
 #include <nlohmann/json.hpp>
 
+#include "core/base/file_types.h"
 #include "core/import/model_loader.h"
 #include "core/model/builtin_models.h"
 #include "core/render/compare_picture.h"
@@ -161,7 +162,7 @@ void CompareView::refresh() {
           if (spec.empty()) {
             pic->banks.push_back(std::make_shared<const FilterBank>(
                 convFilterBank(net->def(), firstConvLayer(net->def()))));
-          } else if (isNpyPath(spec)) {
+          } else if (hasNpyExtension(spec)) {
             pic->banks.push_back(std::make_shared<const FilterBank>(readFilterBankNpy(spec)));
           } else {
             const NetworkDef def = loadModel(spec);

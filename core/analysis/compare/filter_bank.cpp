@@ -68,13 +68,6 @@ size_t firstConvLayer(const NetworkDef& def) {
   throw Error("model '" + def.name + "' has no Conv layer");
 }
 
-bool isNpyPath(const std::string& spec) {
-  std::string ext = std::filesystem::path(spec).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext == ".npy";
-}
-
 FilterBank readFilterBankNpy(const std::filesystem::path& path, int stride, ChannelOrder order) {
   FilterBank b;
   b.weights = readNpy(path);

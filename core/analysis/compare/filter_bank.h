@@ -52,8 +52,6 @@ void checkFilterBank(const Tensor& weights, const std::string& what);
 FilterBank convFilterBank(const NetworkDef& def, size_t layer);
 /// Index of the first Conv layer of `def`; throws Error naming the model when there is none.
 size_t firstConvLayer(const NetworkDef& def);
-/// True when `spec` ends in ".npy" (any case): a filter bank file rather than a model.
-bool isNpyPath(const std::string& spec);
 /// Reads an O x I x kH x kW float32 .npy filter bank. `stride` 0 means unknown; colour order
 /// applies when I == 3. Throws Error naming the file and the shape found.
 FilterBank readFilterBankNpy(const std::filesystem::path& path, int stride = 0,

@@ -7,6 +7,7 @@
 
 #include "core/analysis/training/dataset_readers.h"
 #include "core/base/error.h"
+#include "core/base/file_types.h"
 #include "core/model/image_input.h"
 
 namespace zfvis::datasets {
@@ -15,20 +16,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool isImageFile(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  for (const char* e : {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"})
-    if (ext == e) return true;
-  return false;
-}
-
 std::vector<fs::path> sortedEntries(const fs::path& dir, bool directories) {
   std::vector<fs::path> out;
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
     if (name.empty() || name[0] == '.') continue;
-    if (directories ? e.is_directory() : (e.is_regular_file() && isImageFile(e.path())))
+    if (directories ? e.is_directory() : (e.is_regular_file() && hasImageExtension(e.path())))
       out.push_back(e.path());
   }
   std::sort(out.begin(), out.end());
