@@ -17,6 +17,7 @@
 #include "core/export/report_html.h"
 #include "core/export/staging_dir.h"
 #include "core/model/image_input.h"
+#include "core/model/op_traits.h"
 #include "core/model/summary.h"
 #include "core/render/activation_grid.h"
 #include "core/render/filter_grid.h"
@@ -90,11 +91,6 @@ void requireReplaceableReport(const fs::path& dir) {
   if (ec) throw Error("cannot read " + quoted + ": " + ec.message() + "; not replacing it");
 }
 
-bool isPassThrough(LayerType t) {
-  return t == LayerType::Dropout || t == LayerType::Identity || t == LayerType::Flatten ||
-         t == LayerType::Reshape || t == LayerType::Concat;
-}
-
 // Which layers get projections.
 std::vector<bool> projectedLayers(const NetworkDef& def, ExportProjections which) {
   std::vector<bool> out(def.layers.size(), false);
@@ -102,7 +98,7 @@ std::vector<bool> projectedLayers(const NetworkDef& def, ExportProjections which
   for (size_t i = 0; i < def.layers.size(); ++i) {
     const LayerSpec& l = def.layers[i];
     if (which == ExportProjections::All) {
-      out[i] = !isPassThrough(l.type);
+      out[i] = !opTraits(l.type).passThrough;
       continue;
     }
     if (l.type == LayerType::Relu && l.inputs.size() == 1) {
@@ -117,42 +113,35 @@ std::vector<bool> projectedLayers(const NetworkDef& def, ExportProjections which
   return out;
 }
 
-std::string padText(const Padding& p) {
-  if (p.top == p.bottom && p.left == p.right && p.top == p.left) return std::to_string(p.top);
-  return std::to_string(p.top) + "," + std::to_string(p.left) + "," + std::to_string(p.bottom) +
-         "," + std::to_string(p.right);
+// "2", or "top,left,bottom,right" when the sides differ.
+std::string padText(const WindowGeometry& w) {
+  const int t = w.y.padBefore, l = w.x.padBefore, b = w.y.padAfter, r = w.x.padAfter;
+  if (t == b && l == r && t == l) return std::to_string(t);
+  return std::to_string(t) + "," + std::to_string(l) + "," + std::to_string(b) + "," +
+         std::to_string(r);
 }
 
+// The report's one-line parameter summary of a layer: its window (op_traits) and what else
+// defines it.
 std::string layerDetails(const LayerSpec& l) {
-  auto size = [](int h, int w) { return std::to_string(h) + " x " + std::to_string(w); };
-  switch (l.type) {
-    case LayerType::Conv: {
-      const ConvParams& p = l.conv;
-      std::string s = std::to_string(p.outChannels) + " filters " + size(p.kernelH, p.kernelW) +
-                      ", stride " + std::to_string(p.strideH) + ", pad " + padText(p.pad);
-      if (p.groups > 1) s += ", " + std::to_string(p.groups) + " groups";
-      if (p.dilationH > 1 || p.dilationW > 1) s += ", dilation " + std::to_string(p.dilationH);
-      return s;
-    }
-    case LayerType::MaxPool:
-    case LayerType::AveragePool: {
-      const PoolParams& p = l.pool;
-      std::string s = size(p.kernelH, p.kernelW) + " window, stride " + std::to_string(p.strideH) +
-                      ", pad " + padText(p.pad);
-      if (p.ceilMode) s += ", ceil mode";
-      return s;
-    }
-    case LayerType::LRN: {
-      char buf[96];
-      std::snprintf(buf, sizeof buf, "size %d, alpha %g, beta %g, k %g", l.lrn.size,
-                    double(l.lrn.alpha), double(l.lrn.beta), double(l.lrn.bias));
-      return buf;
-    }
-    case LayerType::Dense:
-      return std::to_string(l.dense.units) + " units";
-    default:
-      return "";
+  if (const auto w = windowGeometry(l)) {
+    const std::string window = std::to_string(w->y.kernel) + " x " + std::to_string(w->x.kernel);
+    const std::string slide = ", stride " + std::to_string(w->y.stride) + ", pad " + padText(*w);
+    if (l.type != LayerType::Conv)
+      return window + " window" + slide + (w->ceilMode ? ", ceil mode" : "");
+    std::string s = std::to_string(l.conv.outChannels) + " filters " + window + slide;
+    if (l.conv.groups > 1) s += ", " + std::to_string(l.conv.groups) + " groups";
+    if (w->y.dilation > 1 || w->x.dilation > 1) s += ", dilation " + std::to_string(w->y.dilation);
+    return s;
   }
+  if (l.type == LayerType::LRN) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "size %d, alpha %g, beta %g, k %g", l.lrn.size,
+                  double(l.lrn.alpha), double(l.lrn.beta), double(l.lrn.bias));
+    return buf;
+  }
+  if (l.type == LayerType::Dense) return std::to_string(l.dense.units) + " units";
+  return "";
 }
 
 std::string joined(const std::vector<std::string>& v) {

@@ -23,14 +23,14 @@ constexpr std::array kTable{
     Row{LayerType::GlobalAveragePool,
         {"GlobalAveragePool", "GlobalAveragePooling2D", K::Global, false}},
     Row{LayerType::Dense, {"Gemm", "Dense", K::Global, true}},
-    Row{LayerType::Dropout, {"Dropout", "Dropout", K::Pointwise, false}},
-    Row{LayerType::Flatten, {"Flatten", "Flatten", K::Global, false}},
-    Row{LayerType::Reshape, {"Reshape", "Reshape", K::Global, false}},
-    Row{LayerType::Concat, {"Concat", "Concatenate", K::Pointwise, false}},
+    Row{LayerType::Dropout, {"Dropout", "Dropout", K::Pointwise, false, true}},
+    Row{LayerType::Flatten, {"Flatten", "Flatten", K::Global, false, true}},
+    Row{LayerType::Reshape, {"Reshape", "Reshape", K::Global, false, true}},
+    Row{LayerType::Concat, {"Concat", "Concatenate", K::Pointwise, false, true}},
     Row{LayerType::Softmax, {"Softmax", "Softmax", K::Pointwise, false}},
     Row{LayerType::BatchNorm, {"BatchNormalization", "BatchNormalization", K::Pointwise, true}},
     Row{LayerType::Add, {"Add", "Add", K::Pointwise, false}},
-    Row{LayerType::Identity, {"Identity", "Identity", K::Pointwise, false}},
+    Row{LayerType::Identity, {"Identity", "Identity", K::Pointwise, false, true}},
 };
 
 constexpr bool inEnumOrder() {

@@ -27,6 +27,10 @@ struct OpTraits {
   std::string_view kerasName;  // Keras-style class name ("Conv2D"), for summaries
   SpatialKind spatial = SpatialKind::Pointwise;
   bool hasWeights = false;  // learnable parameters (weights and bias; BatchNorm's statistics)
+  /// Its output holds its inputs' values, unchanged or only rearranged (Dropout at inference,
+  /// Identity, Flatten, Reshape, Concat): a projection from it shows nothing that one from its
+  /// inputs does not, so the export projects from it only when asked for all layers.
+  bool passThrough = false;
 };
 
 /// The traits of `type`.

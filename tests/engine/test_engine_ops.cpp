@@ -3,6 +3,7 @@
 // (every layer kept, and lean runs where convolutions absorb their ReLU).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <random>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "core/engine/engine.h"
 #include "core/model/builtin_models.h"
 #include "core/model/net_builder.h"
+#include "core/model/op_traits.h"
 #include "tests/reference/naive_ops.h"
 #include "tests/reference/tolerance.h"
 
@@ -340,6 +342,76 @@ TEST(EngineOps, ActivationsSurviveLaterRuns) {
   auto second = session.run(b);
   std::vector<Tensor> ra = ref::forward(def, a);
   EXPECT_LE(ref::relativeMaxError(first->output(1), ra[1]), ref::chainTolerance(def, 1));
+}
+
+// The traits table's pass-through operators (op_traits.h: the export skips projecting from them
+// unless asked for all layers) only move values: run by the engine, their output holds exactly
+// their inputs' values, and every other operator computes new ones on the same input.
+TEST(Engine, PassThroughOperatorsOnlyMoveTheirInputsValues) {
+  constexpr LayerType kAll[] = {
+      LayerType::Conv,      LayerType::Relu,        LayerType::LRN,
+      LayerType::MaxPool,   LayerType::AveragePool, LayerType::GlobalAveragePool,
+      LayerType::Dense,     LayerType::Dropout,     LayerType::Flatten,
+      LayerType::Reshape,   LayerType::Concat,      LayerType::Softmax,
+      LayerType::BatchNorm, LayerType::Add,         LayerType::Identity};
+  const Shape in{4, 6, 6};
+  const Tensor x = randomTensor(in.withBatch(1), 41, 3.0f);
+  for (LayerType t : kAll) {
+    SCOPED_TRACE(onnxOpName(t));
+    NetBuilder b("pass", in, 5);
+    switch (t) {
+      case LayerType::Conv:
+        b.convSame("op", 4, 3);
+        break;
+      case LayerType::Relu:
+        b.relu("op");
+        break;
+      case LayerType::MaxPool:
+        b.maxPool("op", 2, 2);
+        break;
+      case LayerType::GlobalAveragePool:
+        b.globalAvgPool("op");
+        break;
+      case LayerType::Dense:
+        b.dense("op", 8);
+        break;
+      case LayerType::Dropout:
+        b.dropout("op");
+        break;
+      case LayerType::Flatten:
+        b.flatten("op");
+        break;
+      case LayerType::Concat:
+        b.concat("op", {"input", "input"});
+        break;
+      case LayerType::Softmax:
+        b.flatten("flat").softmax("op");
+        break;
+      default: {
+        LayerSpec l;
+        l.name = "op";
+        l.type = t;
+        l.inputs = {"input"};
+        if (t == LayerType::Reshape) l.reshape.shape = {6, 24};
+        if (t == LayerType::Add) l.inputs = {"input", "input"};
+        if (t == LayerType::LRN) l.lrn = LrnParams{};
+        if (t == LayerType::AveragePool) l.pool = PoolParams{2, 2, 2, 2};
+        if (t == LayerType::BatchNorm) {
+          l.weights = Tensor(Shape{4, 4}, 1.0f);  // scale, bias, mean, variance: all 1
+        }
+        b.add(l);
+      }
+    }
+    const NetworkDef def = b.build();
+    Session session(CompiledNet::compile(std::make_shared<const NetworkDef>(def)));
+    const Tensor out = session.run(x)->finalOutput();
+    std::vector<float> want(x.data(), x.data() + x.numel());
+    if (t == LayerType::Concat) want.insert(want.end(), x.data(), x.data() + x.numel());
+    std::vector<float> got(out.data(), out.data() + out.numel());
+    std::sort(want.begin(), want.end());
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got == want, opTraits(t).passThrough) << onnxOpName(t);
+  }
 }
 
 }  // namespace
