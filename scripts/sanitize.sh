@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The sanitizer runs (`scripts/test.sh --sanitize`): the whole suite, GUI included, built with
-# AddressSanitizer + UndefinedBehaviorSanitizer (leak detection on) in build-asan/, then the ui and
-# engine tests built with ThreadSanitizer in build-tsan/. Any report fails the run. Arguments are
+# AddressSanitizer + UndefinedBehaviorSanitizer (leak detection on) in build-asan/, then the tests
+# of zfvis's own threads built with ThreadSanitizer in build-tsan/: the GUI (job pool, window walk,
+# soak), the engine, occlusion's workers and downloads. Any report fails the run. Arguments are
 # passed to both ctest runs (e.g. -R Engine). ZFVIS_SANITIZE=asan or =tsan runs only one of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,13 +33,19 @@ fi
 if [[ $which == all || $which == tsan ]]; then
   echo "== ThreadSanitizer: ui and engine tests (build-tsan/)"
   configure build-tsan "-fsanitize=thread -fno-omit-frame-pointer"
-  cmake --build build-tsan -- -j"$jobs"
+  # Only what these tests need (the GUI and its tests, the CLI they start, the engine, occlusion
+  # and download tests), not the whole project a second time.
+  ui_tests=$(sed -n 's/^zfvis_add_ui_test(\(test_ui_[a-z_]*\) .*/\1/p' tests/ui/CMakeLists.txt)
+  # shellcheck disable=SC2086
+  cmake --build build-tsan --target zfvis zfvis-cli test_ui_walk $ui_tests test_engine \
+    test_occlusion test_zoo -- -j"$jobs"
   # Debian's Qt and libgomp are not built with ThreadSanitizer, so it cannot see their locks:
   # scripts/sanitizers/tsan.supp lists those synchronisation points (each with its reason).
   # oneDNN runs single-threaded here for the same reason (its OpenMP barriers are invisible);
   # our own threads (the GUI's job pool, downloads, occlusion workers) are what is checked.
   export TSAN_OPTIONS="suppressions=$root/scripts/sanitizers/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
   export OMP_NUM_THREADS=1
-  ctest --test-dir build-tsan -j"$jobs" --output-on-failure -R '^(ui\.|Engine|Shapes/Engine)' "$@" || status=1
+  ctest --test-dir build-tsan -j"$jobs" --output-on-failure \
+    -R '^(ui\.|Engine|Shapes/Engine|ChannelPeaks|LayerRangeRunner|Occlusion|Download)' "$@" || status=1
 fi
 exit $status
