@@ -107,12 +107,15 @@ constexpr int64_t kBlockedDenseBatch = 8;
 class PlanBuilder {
  public:
   PlanBuilder(const NetworkDef& def, const std::vector<Shape>& shapes, int batch, bool fuse,
-              const std::vector<size_t>& keep, const dnnl::engine& engine, WeightCache& weights)
-      : m_weights(weights),
+              const std::vector<size_t>& keep, size_t first, const dnnl::engine& engine,
+              WeightCache& weights)
+      : m_first(first),
+        m_weights(weights),
         m_def(def),
         m_shapes(shapes),
         m_plan(std::make_shared<Plan>()),
         m_stream(engine),
+        m_inputs(def.inputIndices()),
         m_keep(def.layers.size(), false) {
     for (size_t k : keep)
       if (k < m_keep.size()) m_keep[k] = true;
@@ -125,7 +128,11 @@ class PlanBuilder {
 
   std::shared_ptr<Plan> build() {
     for (size_t i = 0; i < m_def.layers.size(); ++i) {
-      m_index[m_def.layers[i].name] = static_cast<int>(i);
+      if (i < m_first) {  // not run: a plain buffer the caller fills, when a later layer reads it
+        if (readByBuiltLayer(i))
+          m_plan->layers[i].out = newBuffer(plainMd(batchDims(m_shapes[i], m_plan->batch)));
+        continue;
+      }
       try {
         addLayer(i);
       } catch (const dnnl::error& e) {
@@ -150,17 +157,24 @@ class PlanBuilder {
   }
   const memory::desc& mdOf(int view) const { return m_plan->views[view].md; }
 
-  // View of a named producer's output.
-  int viewOf(const std::string& name) const {
-    if (name == m_def.input.name) return m_plan->inputView;
-    int producer = m_index.at(name);
-    int v = m_plan->layers[producer].out;
-    if (v < 0) throw Error("internal: output of '" + name + "' is not available");
+  bool readByBuiltLayer(size_t i) const {
+    for (size_t k = m_first; k < m_inputs.size(); ++k)
+      for (int p : m_inputs[k])
+        if (p == static_cast<int>(i)) return true;
+    return false;
+  }
+
+  // View of a producer's output (kNetworkInput: the network input).
+  int viewOf(int producer) const {
+    if (producer == kNetworkInput) return m_plan->inputView;
+    int v = m_plan->layers[size_t(producer)].out;
+    if (v < 0)
+      throw Error("internal: output of '" + m_def.layers[size_t(producer)].name +
+                  "' is not available");
     return v;
   }
-  Shape shapeOf(const std::string& name) const {
-    if (name == m_def.input.name) return m_def.input.shape;
-    return m_shapes[m_index.at(name)];
+  Shape shapeOf(int producer) const {
+    return producer == kNetworkInput ? m_def.input.shape : m_shapes[size_t(producer)];
   }
 
   // Returns a view of `view` in layout `md`, adding a reorder step when they differ.
@@ -208,6 +222,7 @@ class PlanBuilder {
 
   void addLayer(size_t i) {
     const LayerSpec& l = m_def.layers[i];
+    const std::vector<int>& from = m_inputs[i];  // producers of l's inputs
     LayerInfo& info = m_plan->layers[i];
     const int li = static_cast<int>(i);
     const int batch = m_plan->batch;
@@ -215,7 +230,7 @@ class PlanBuilder {
     switch (l.type) {
       case LayerType::Conv: {
         const ConvParams& p = l.conv;
-        const Shape in = shapeOf(l.inputs[0]);
+        const Shape in = shapeOf(from[0]);
         memory::dims srcDims = batchDims(in, batch);
         memory::dims wDims = p.groups > 1
                                  ? memory::dims{p.groups, p.outChannels / p.groups,
@@ -241,7 +256,7 @@ class PlanBuilder {
                                     prop_kind::forward_inference, algorithm::convolution_direct,
                                     srcAny, wAny, dstAny, strides, dil, padL, padR);
         dnnl::convolution_forward::primitive_desc pd(desc, scratchpadAttr(attr), m_plan->engine);
-        int src = reorderTo(viewOf(l.inputs[0]), pd.src_desc(), li);
+        int src = reorderTo(viewOf(from[0]), pd.src_desc(), li);
         int dst = newBuffer(pd.dst_desc());
         Step s{dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {}, li};
         s.constArgs.push_back(
@@ -256,9 +271,9 @@ class PlanBuilder {
         break;
       }
       case LayerType::Dense: {
-        const Shape in = shapeOf(l.inputs[0]);
+        const Shape in = shapeOf(from[0]);
         const int64_t features = in.numel();
-        int src = plainView(viewOf(l.inputs[0]), {batch, features}, li);
+        int src = plainView(viewOf(from[0]), {batch, features}, li);
         memory::desc wMd = plainMd({l.dense.units, features});
         // Up to a few rows, gemm on the plain weights is fastest and needs no second copy of them;
         // from kBlockedDenseBatch rows on, oneDNN's brgemm kernel on its own blocked weight layout
@@ -295,13 +310,13 @@ class PlanBuilder {
         break;
       }
       case LayerType::Relu: {
-        int producer = l.inputs[0] == m_def.input.name ? -1 : m_index.at(l.inputs[0]);
+        const int producer = from[0];
         if (producer >= 0 && m_plan->layers[producer].fusedRelu) {
           info.out = m_fusedOut.at(producer);  // the producer already applied the ReLU
           info.in = -1;
           break;
         }
-        int src = viewOf(l.inputs[0]);
+        int src = viewOf(from[0]);
         dnnl::eltwise_forward::primitive_desc pd(
             {prop_kind::forward_inference, algorithm::eltwise_relu, mdOf(src), 0.0f, 0.0f},
             scratchpadAttr(), m_plan->engine);
@@ -317,7 +332,7 @@ class PlanBuilder {
           throw Error("layer '" + l.name + "' (LRN): size " + std::to_string(l.lrn.size) +
                       " is even; only odd sizes are supported (oneDNN's channel window is "
                       "symmetric, ONNX's is not for even sizes)");
-        int src = viewOf(l.inputs[0]);
+        int src = viewOf(from[0]);
         dnnl::lrn_forward::primitive_desc pd(
             {prop_kind::forward_inference, algorithm::lrn_across_channels, mdOf(src), l.lrn.size,
              l.lrn.alpha, l.lrn.beta, l.lrn.bias},
@@ -332,8 +347,8 @@ class PlanBuilder {
       case LayerType::MaxPool:
       case LayerType::AveragePool:
       case LayerType::GlobalAveragePool: {
-        const Shape in = shapeOf(l.inputs[0]);
-        int src = viewOf(l.inputs[0]);
+        const Shape in = shapeOf(from[0]);
+        int src = viewOf(from[0]);
         const PoolingDims pool = poolingDims(l, in, m_shapes[i]);
         bool training = l.type == LayerType::MaxPool;
         memory::desc dstAny(outDims, DType::f32, Tag::any);
@@ -354,22 +369,22 @@ class PlanBuilder {
       }
       case LayerType::Dropout:
       case LayerType::Identity: {
-        int src = viewOf(l.inputs[0]);
+        int src = viewOf(from[0]);
         info.in = src;
         info.out = src;
         break;
       }
       case LayerType::Flatten:
       case LayerType::Reshape: {
-        info.in = viewOf(l.inputs[0]);
+        info.in = viewOf(from[0]);
         info.out = plainView(info.in, outDims, li);
         break;
       }
       case LayerType::Concat: {
         std::vector<memory::desc> mds;
         std::vector<int> srcs;
-        for (const std::string& name : l.inputs) {
-          srcs.push_back(viewOf(name));
+        for (int producer : from) {
+          srcs.push_back(viewOf(producer));
           mds.push_back(mdOf(srcs.back()));
         }
         dnnl::concat::primitive_desc pd(l.axis.axis, mds, m_plan->engine, scratchpadAttr());
@@ -392,7 +407,7 @@ class PlanBuilder {
           dims = {outer, inner};
           axis = 1;
         }
-        int src = plainView(viewOf(l.inputs[0]), dims, li);
+        int src = plainView(viewOf(from[0]), dims, li);
         dnnl::softmax_forward::primitive_desc pd({prop_kind::forward_inference, mdOf(src), axis},
                                                  scratchpadAttr(), m_plan->engine);
         int dst = newBuffer(pd.dst_desc());
@@ -403,7 +418,7 @@ class PlanBuilder {
         break;
       }
       case LayerType::BatchNorm: {
-        int src = viewOf(l.inputs[0]);
+        int src = viewOf(from[0]);
         const int64_t c = m_shapes[i][0];
         dnnl::batch_normalization_forward::primitive_desc pd(
             {prop_kind::forward_inference, mdOf(src), l.batchNorm.epsilon,
@@ -431,12 +446,12 @@ class PlanBuilder {
           while (d.size() < rank) d.insert(d.begin(), 1);
           return d;
         };
-        int a = plainView(viewOf(l.inputs[0]), batchDims(shapeOf(l.inputs[0]), batch), li);
+        int a = plainView(viewOf(from[0]), batchDims(shapeOf(from[0]), batch), li);
         memory::desc dstMd = plainMd(outDims);
         Step s{{}, {{DNNL_ARG_SRC_0, a}}, {}, li};
         memory::desc bMd;
         if (l.inputs.size() == 2) {
-          int b = plainView(viewOf(l.inputs[1]), batchDims(shapeOf(l.inputs[1]), batch), li);
+          int b = plainView(viewOf(from[1]), batchDims(shapeOf(from[1]), batch), li);
           // Both operands need the output's rank.
           a = newView(m_plan->views[a].buffer, plainMd(padRank(mdOf(a).dims(), outDims.size())));
           b = newView(m_plan->views[b].buffer, plainMd(padRank(mdOf(b).dims(), outDims.size())));
@@ -460,22 +475,23 @@ class PlanBuilder {
     }
   }
 
+  size_t m_first;  // layers before it are not built
   WeightCache& m_weights;
   const NetworkDef& m_def;
   const std::vector<Shape>& m_shapes;
   std::shared_ptr<Plan> m_plan;
   dnnl::stream m_stream;
-  std::unordered_map<std::string, int> m_index;
-  std::unordered_map<int, int> m_fusedOut;  // Conv/Dense layer -> its dst view
-  std::vector<bool> m_keep;                 // layers whose own output must stay available
+  const std::vector<std::vector<int>> m_inputs;  // NetworkDef::inputIndices()
+  std::unordered_map<int, int> m_fusedOut;       // Conv/Dense layer -> its dst view
+  std::vector<bool> m_keep;                      // layers whose own output must stay available
 };
 
 }  // namespace
 
 std::shared_ptr<Plan> buildPlan(const NetworkDef& def, const std::vector<Shape>& shapes, int batch,
-                                bool fuse, const std::vector<size_t>& keep,
+                                bool fuse, const std::vector<size_t>& keep, size_t first,
                                 const dnnl::engine& engine, WeightCache& weights) {
-  return PlanBuilder(def, shapes, batch, fuse, keep, engine, weights).build();
+  return PlanBuilder(def, shapes, batch, fuse, keep, first, engine, weights).build();
 }
 
 namespace {
@@ -538,27 +554,6 @@ Tensor viewToTensor(const Plan& plan, const RunState& state, int view, const Sha
   return out;
 }
 
-PoolingDims poolingDims(const LayerSpec& l, const Shape& in, const Shape& out) {
-  PoolingDims d;
-  if (l.type == LayerType::GlobalAveragePool) {
-    d.kernel = {in[1], in[2]};
-    d.strides = {1, 1};
-    d.padL = d.padR = {0, 0};
-    d.alg = algorithm::pooling_avg_exclude_padding;
-    return d;
-  }
-  const WindowGeometry w = *windowGeometry(l);
-  d.kernel = {w.y.kernel, w.x.kernel};
-  d.strides = {w.y.stride, w.x.stride};
-  d.padL = {w.y.padBefore, w.x.padBefore};
-  // oneDNN rounds down; extend the right padding so it yields the (ceil) output size.
-  d.padR = {padAfterFor(w.y, in[1], out[1]), padAfterFor(w.x, in[2], out[2])};
-  d.alg = l.type == LayerType::MaxPool ? algorithm::pooling_max
-          : l.pool.countIncludePad     ? algorithm::pooling_avg_include_padding
-                                       : algorithm::pooling_avg_exclude_padding;
-  return d;
-}
-
 }  // namespace detail
 
 std::string engineCpuIsa() {
@@ -613,10 +608,16 @@ std::shared_ptr<const CompiledNet> CompiledNet::compile(std::shared_ptr<const Ne
 }
 
 std::shared_ptr<const detail::Plan> CompiledNet::plan(int batch, bool fuse,
-                                                      const std::vector<size_t>& keep) const {
+                                                      const std::vector<size_t>& keep,
+                                                      size_t firstLayer) const {
   if (batch < 1) throw Error("batch size must be at least 1, got " + std::to_string(batch));
-  // The plan depends on the batch and, when fusing, on which layers must keep their output.
+  if (firstLayer >= m_def->layers.size())
+    throw Error("model '" + m_def->name + "': a plan cannot start at layer " +
+                std::to_string(firstLayer) + " of " + std::to_string(m_def->layers.size()));
+  // The plan depends on the batch, its first layer and, when fusing, on which layers must keep
+  // their output.
   std::string key = std::to_string(batch) + (fuse ? "/fused" : "/plain");
+  if (firstLayer > 0) key += "/from" + std::to_string(firstLayer);
   if (fuse) {
     std::vector<size_t> sorted = keep;
     std::sort(sorted.begin(), sorted.end());
@@ -629,8 +630,8 @@ std::shared_ptr<const detail::Plan> CompiledNet::plan(int batch, bool fuse,
   auto it = m_cache->plans.find(key);
   if (it != m_cache->plans.end()) return it->second;
   setEngineThreads(m_options.threads);
-  auto p =
-      detail::buildPlan(*m_def, m_shapes, batch, fuse, keep, m_cache->engine, m_cache->weights);
+  auto p = detail::buildPlan(*m_def, m_shapes, batch, fuse, keep, firstLayer, m_cache->engine,
+                             m_cache->weights);
   m_cache->plans.emplace(key, p);
   return p;
 }
@@ -685,6 +686,17 @@ const Tensor& Activations::output(size_t layer) const {
 }
 
 std::vector<ChannelPeak> Activations::channelPeaks(size_t layer) const {
+  return peaksOfSamples(layer, 0, batch());
+}
+
+std::vector<ChannelPeak> Activations::channelPeaks(size_t layer, int sample) const {
+  if (sample < 0 || sample >= batch())
+    throw Error("sample " + std::to_string(sample) + " is out of range (batch of " +
+                std::to_string(batch()) + ")");
+  return peaksOfSamples(layer, sample, sample + 1);
+}
+
+std::vector<ChannelPeak> Activations::peaksOfSamples(size_t layer, int first, int stop) const {
   if (layer >= m_plan->layers.size())
     throw Error("layer index " + std::to_string(layer) + " is out of range");
   const std::string& name = m_net->def().layers[layer].name;
@@ -695,7 +707,7 @@ std::vector<ChannelPeak> Activations::channelPeaks(size_t layer) const {
   if (s.rank() != 1 && s.rank() != 3)
     throw Error("layer '" + name + "' has output " + s.str() +
                 "; expected channels (C or C x H x W)");
-  const int64_t N = m_plan->batch, C = s[0];
+  const int64_t n0 = first, N = stop - first, C = s[0];
   const int64_t H = s.rank() == 3 ? s[1] : 1, W = s.rank() == 3 ? s[2] : 1;
   std::vector<ChannelPeak> peaks(size_t(N * C));
   const memory& mem = m_state->views[info.out];
@@ -710,7 +722,8 @@ std::vector<ChannelPeak> Activations::channelPeaks(size_t layer) const {
     const Tensor& t = output(layer);
     for (int64_t n = 0; n < N; ++n)
       for (int64_t c = 0; c < C; ++c)
-        findChannelPeaks(t.data() + (n * C + c) * H * W, H, W, W, 1, 1, &peaks[size_t(n * C + c)]);
+        findChannelPeaks(t.data() + ((n0 + n) * C + c) * H * W, H, W, W, 1, 1,
+                         &peaks[size_t(n * C + c)]);
     return peaks;
   }
   const float* base = static_cast<const float*>(mem.get_data_handle()) + d.offset0;
@@ -724,8 +737,8 @@ std::vector<ChannelPeak> Activations::channelPeaks(size_t layer) const {
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t i = 0; i < N * blocks; ++i) {
     const int64_t n = i / blocks, c0 = (i % blocks) * block;
-    findChannelPeaks(base + n * b.strides[0] + (c0 / block) * b.strides[1], H, W, rowStep, colStep,
-                     int(std::min(block, C - c0)), &peaks[size_t(n * C + c0)]);
+    findChannelPeaks(base + (n0 + n) * b.strides[0] + (c0 / block) * b.strides[1], H, W, rowStep,
+                     colStep, int(std::min(block, C - c0)), &peaks[size_t(n * C + c0)]);
   }
   return peaks;
 }

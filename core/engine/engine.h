@@ -60,9 +60,12 @@ class CompiledNet {
 
   /// The execution plan for a batch size (built once, cached; thread-safe). `fuse` lets
   /// convolutions absorb their ReLU (their pre-activation output is then not kept), except the
-  /// layers in `keep`.
+  /// layers in `keep`. A plan from `firstLayer` on runs only the layers from there: the output
+  /// of each earlier layer that they read is a plain buffer filled by the caller
+  /// (LayerRangeRunner::write), and nothing is allocated for the others.
   std::shared_ptr<const detail::Plan> plan(int batch, bool fuse,
-                                           const std::vector<size_t>& keep = {}) const;
+                                           const std::vector<size_t>& keep = {},
+                                           size_t firstLayer = 0) const;
 
   /// A per-net cache of type T for code built on the engine (the projector keeps its backward
   /// primitives and reordered weights in one, so they outlive a single run): one T per net,
@@ -121,6 +124,9 @@ class Activations {
   /// without the copy output() makes (the dataset scan calls it for every batch). Throws Error
   /// when the run did not keep the layer or its output has no channels.
   std::vector<ChannelPeak> channelPeaks(size_t layer) const;
+  /// The same for one sample only: C peaks, index c (the deconvnet's channel maxima). Throws
+  /// Error also when `sample` is not in [0, batch).
+  std::vector<ChannelPeak> channelPeaks(size_t layer, int sample) const;
 
   /// For analyses that run oneDNN primitives on this run (the deconvnet), in oneDNN's types
   /// (include <oneapi/dnnl/dnnl.hpp>): the memory holding layer `layer`'s output (-1: the
@@ -136,6 +142,7 @@ class Activations {
   std::shared_ptr<const detail::Plan> m_plan;
   std::shared_ptr<detail::RunState> m_state;
   Tensor m_input;
+  std::vector<ChannelPeak> peaksOfSamples(size_t layer, int first, int stop) const;
   mutable std::mutex m_mutex;
   mutable std::vector<std::unique_ptr<Tensor>> m_outputs;
 };

@@ -1,7 +1,7 @@
-// The engine's compiled plans and run state: shared by the engine, the training engine and the
-// windowed occlusion, which runs sub-networks of a plan (never included by the UI). Analyses that
-// only run primitives of their own on a run use core/engine/dnnl_util.h and Activations' typed
-// accessors instead.
+// The engine's compiled plans and run state, private to core/engine (engine.cpp and
+// layer_range_runner.cpp). Code outside the engine uses its public headers: engine.h (runs and
+// Activations' typed accessors), layer_range_runner.h (slices of a plan on caller memory),
+// dnnl_util.h and pooling_dims.h (for primitives of its own).
 #pragma once
 
 #include <map>
@@ -18,19 +18,10 @@
 #include "core/base/progress.h"
 #include "core/base/tensor.h"
 #include "core/engine/dnnl_util.h"
+#include "core/engine/pooling_dims.h"
 #include "core/model/network.h"
 
 namespace zfvis::detail {
-
-/// A pooling layer (MaxPool, AveragePool, GlobalAveragePool) in oneDNN's terms: the algorithm,
-/// kernel, strides and padding, the trailing padding extended so oneDNN's rounding down yields
-/// the layer's (possibly ceil-mode) output size. Shared by the inference and training engines.
-struct PoolingDims {
-  dnnl::algorithm alg = dnnl::algorithm::pooling_max;
-  dnnl::memory::dims kernel, strides, padL, padR;
-};
-/// `in` and `out` are the layer's per-sample input and output shapes (C x H x W).
-PoolingDims poolingDims(const LayerSpec& layer, const Shape& in, const Shape& out);
 
 /// A region of a run buffer seen through one memory descriptor (aliases share a buffer).
 struct View {
@@ -100,10 +91,11 @@ struct WeightCache {
 };
 
 /// Builds a plan; `fuse` lets Conv/Dense absorb a following ReLU that is their only consumer,
-/// except the layers in `keep`, whose own outputs stay available. Reordered weights are taken
-/// from and added to `weights` (the caller serialises access).
+/// except the layers in `keep`, whose own outputs stay available. Layers before `first` get no
+/// steps: the output of each one a later layer reads is a plain buffer. Reordered weights are
+/// taken from and added to `weights` (the caller serialises access).
 std::shared_ptr<Plan> buildPlan(const NetworkDef& def, const std::vector<Shape>& shapes, int batch,
-                                bool fuse, const std::vector<size_t>& keep,
+                                bool fuse, const std::vector<size_t>& keep, size_t first,
                                 const dnnl::engine& engine, WeightCache& weights);
 
 /// Runs a plan's steps on a state (the input handle must be set).

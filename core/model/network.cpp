@@ -244,32 +244,41 @@ Shape inferOutputShape(const LayerSpec& layer, const std::vector<Shape>& in) {
   fail(layer, "unknown layer type");
 }
 
-std::vector<Shape> NetworkDef::outputShapes() const {
-  std::unordered_map<std::string, size_t> index;
-  std::vector<Shape> shapes;
-  shapes.reserve(layers.size());
-  if (input.shape.rank() == 0) throw Error("network '" + name + "': the input has no shape");
-  for (int64_t d : input.shape.dims())
-    if (d < 1)
-      throw Error("network '" + name + "': input '" + input.name + "' has shape " +
-                  input.shape.str() + " (all dimensions must be positive)");
+std::vector<std::vector<int>> NetworkDef::inputIndices() const {
+  std::unordered_map<std::string_view, int> index;
+  std::vector<std::vector<int>> out(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
     const LayerSpec& layer = layers[i];
     if (layer.name.empty()) throw Error("layer " + std::to_string(i) + " has no name");
     if (layer.name == input.name || index.count(layer.name))
       throw Error("layer name '" + layer.name + "' is used twice");
-    std::vector<Shape> in;
     for (const std::string& src : layer.inputs) {
       if (src == input.name) {
-        in.push_back(input.shape);
+        out[i].push_back(kNetworkInput);
       } else if (auto it = index.find(src); it != index.end()) {
-        in.push_back(shapes[it->second]);
+        out[i].push_back(it->second);
       } else {
         fail(layer, "input '" + src + "' is not the network input or an earlier layer");
       }
     }
-    shapes.push_back(inferOutputShape(layer, in));
-    index.emplace(layer.name, i);
+    index.emplace(layer.name, static_cast<int>(i));
+  }
+  return out;
+}
+
+std::vector<Shape> NetworkDef::outputShapes() const {
+  if (input.shape.rank() == 0) throw Error("network '" + name + "': the input has no shape");
+  for (int64_t d : input.shape.dims())
+    if (d < 1)
+      throw Error("network '" + name + "': input '" + input.name + "' has shape " +
+                  input.shape.str() + " (all dimensions must be positive)");
+  const std::vector<std::vector<int>> producers = inputIndices();
+  std::vector<Shape> shapes;
+  shapes.reserve(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    std::vector<Shape> in;
+    for (int p : producers[i]) in.push_back(p == kNetworkInput ? input.shape : shapes[size_t(p)]);
+    shapes.push_back(inferOutputShape(layers[i], in));
   }
   return shapes;
 }
@@ -317,6 +326,38 @@ std::vector<size_t> NetworkDef::consumers(size_t i) const {
         break;
       }
   return out;
+}
+
+NetworkDef subNetwork(const NetworkDef& def, size_t first, size_t stop, const Shape& inputShape,
+                      const std::string& what) {
+  if (first >= stop || stop > def.layers.size())
+    throw Error("model '" + def.name + "': layers [" + std::to_string(first) + ", " +
+                std::to_string(stop) + ") are not a range of its " +
+                std::to_string(def.layers.size()) + " layers");
+  NetworkDef sub;
+  sub.name = def.name + " (" + what + ")";
+  sub.source = def.source;
+  sub.untrained = def.untrained;
+  sub.input.name = "subnetwork_input";
+  for (size_t k = first; k < stop; ++k)
+    while (def.layers[k].name == sub.input.name) sub.input.name += "_";
+  sub.input.shape = inputShape;
+  sub.input.preprocess = def.input.preprocess;
+  const std::string& feeder = first == 0 ? def.input.name : def.layers[first - 1].name;
+  std::set<std::string_view> inside;
+  for (size_t k = first; k < stop; ++k) {
+    LayerSpec l = def.layers[k];
+    for (std::string& in : l.inputs) {
+      if (in == feeder)
+        in = sub.input.name;
+      else if (!inside.count(in))
+        fail(l, "input '" + in + "' lies outside the layers " + def.layers[first].name + ".." +
+                    def.layers[stop - 1].name + " that " + what + " runs");
+    }
+    inside.insert(def.layers[k].name);
+    sub.layers.push_back(std::move(l));
+  }
+  return sub;
 }
 
 }  // namespace zfvis

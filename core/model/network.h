@@ -30,6 +30,9 @@ struct InputSpec {
   Preprocess preprocess = Preprocess::Caffe;
 };
 
+/// The producer index inputIndices() gives for the network input.
+inline constexpr int kNetworkInput = -1;
+
 class NetworkDef {
  public:
   std::string name;                // "caffe-alexnet", or the file's stem
@@ -55,9 +58,22 @@ class NetworkDef {
   int indexOf(std::string_view name) const;
   /// Resolves a layer given by name or by index as listed by `layers`; throws Error otherwise.
   size_t resolveLayer(std::string_view nameOrIndex) const;
+  /// Every layer's inputs as indices into `layers`, kNetworkInput for the network input: names
+  /// resolved once for the engine, the projector and receptive fields. Throws Error naming the
+  /// layer when a name is empty or used twice, or an input is not the network input or an
+  /// earlier layer.
+  std::vector<std::vector<int>> inputIndices() const;
   /// Indices of the layers that consume layer i's output.
   std::vector<size_t> consumers(size_t i) const;
 };
+
+/// Layers [first, stop) of `def` as a network of their own, named "<def.name> (<what>)", whose
+/// input (shape `inputShape`) stands for what layer `first` reads: the output of layer first - 1,
+/// or the network input when `first` is 0. Analyses run parts of a network this way (occlusion's
+/// crop networks and classifier). Throws Error when the range is empty or out of bounds, or a layer
+/// in it reads anything else from outside the range.
+NetworkDef subNetwork(const NetworkDef& def, size_t first, size_t stop, const Shape& inputShape,
+                      const std::string& what);
 
 /// Per-sample output shape of one layer given its inputs' per-sample shapes; pure, throws Error
 /// naming the layer and the offending shapes.

@@ -1,8 +1,8 @@
 #include "core/model/receptive_field.h"
 
 #include <algorithm>
-#include <unordered_map>
 
+#include "core/base/error.h"
 #include "core/model/op_traits.h"
 
 namespace zfvis {
@@ -14,15 +14,18 @@ cv::Rect ReceptiveField::box(int y, int x, cv::Size inputSize) const {
 }
 
 std::vector<ReceptiveField> receptiveFields(const NetworkDef& def) {
-  std::unordered_map<std::string, ReceptiveField> byName;
-  byName[def.input.name] = ReceptiveField{};
+  const std::vector<std::vector<int>> producers = def.inputIndices();
   std::vector<ReceptiveField> out;
   out.reserve(def.layers.size());
-  for (const LayerSpec& l : def.layers) {
+  auto fieldOf = [&out](int p) { return p == kNetworkInput ? ReceptiveField{} : out[size_t(p)]; };
+  for (size_t i = 0; i < def.layers.size(); ++i) {
+    const LayerSpec& l = def.layers[i];
+    const std::vector<int>& from = producers[i];
+    if (from.empty()) throw Error("layer '" + l.name + "' has no input");
     // Merge the inputs' fields: the union of what they see (concat, add).
-    ReceptiveField in = byName.at(l.inputs.at(0));
-    for (size_t k = 1; k < l.inputs.size(); ++k) {
-      const ReceptiveField& o = byName.at(l.inputs[k]);
+    ReceptiveField in = fieldOf(from[0]);
+    for (size_t k = 1; k < from.size(); ++k) {
+      const ReceptiveField o = fieldOf(from[k]);
       if (o.global || o.jumpY != in.jumpY || o.jumpX != in.jumpX) {
         in.global = in.global || o.global || o.jumpY != in.jumpY || o.jumpX != in.jumpX;
         continue;
@@ -46,7 +49,6 @@ std::vector<ReceptiveField> receptiveFields(const NetworkDef& def) {
     } else if (opTraits(l.type).spatial == SpatialKind::Global) {
       f.global = true;
     }
-    byName[l.name] = f;
     out.push_back(f);
   }
   return out;

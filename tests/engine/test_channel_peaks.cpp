@@ -61,11 +61,17 @@ TEST(ChannelPeaks, EveryBuiltinLayerMatchesTheNaiveRuleOnThePlainOutput) {
       const std::vector<ChannelPeak> peaks = acts->channelPeaks(l);
       const Tensor& out = acts->output(l);
       ASSERT_EQ(int64_t(peaks.size()), 2 * shapes[l][0]);
-      for (int64_t n = 0; n < 2; ++n)
-        for (int64_t c = 0; c < shapes[l][0]; ++c)
-          expectSame(peaks[size_t(n * shapes[l][0] + c)], naivePeak(out, n, c),
-                     std::string(m.name) + " " + def->layers[l].name + " n" + std::to_string(n) +
-                         " c" + std::to_string(c));
+      for (int64_t n = 0; n < 2; ++n) {
+        // One sample's peaks (what the deconvnet asks for) are that sample's, index c.
+        const std::vector<ChannelPeak> one = acts->channelPeaks(l, int(n));
+        ASSERT_EQ(int64_t(one.size()), shapes[l][0]);
+        for (int64_t c = 0; c < shapes[l][0]; ++c) {
+          const std::string where = std::string(m.name) + " " + def->layers[l].name + " n" +
+                                    std::to_string(n) + " c" + std::to_string(c);
+          expectSame(peaks[size_t(n * shapes[l][0] + c)], naivePeak(out, n, c), where);
+          expectSame(one[size_t(c)], naivePeak(out, n, c), where + " (one sample)");
+        }
+      }
     }
   }
 }
@@ -79,6 +85,10 @@ TEST(ChannelPeaks, LayersNotKeptAreAnError) {
   auto acts = session.run(Tensor(def->input.shape.withBatch(1), 0.5f), lean);
   EXPECT_THROW(acts->channelPeaks(0), Error);
   EXPECT_THROW(acts->channelPeaks(def->layers.size()), Error);
+  const size_t last = def->layers.size() - 1;
+  EXPECT_NO_THROW(acts->channelPeaks(last, 0));
+  EXPECT_THROW(acts->channelPeaks(last, 1), Error);  // a batch of one
+  EXPECT_THROW(acts->channelPeaks(last, -1), Error);
 }
 
 // The kernel on hand-made maps: two interleaved lanes (a blocked layout of 2 channels, 2 x 3).

@@ -1,5 +1,7 @@
 # The layering of core/ (core/CMakeLists.txt draws it): every #include "core/..." in a core file
-# must name a header of its own layer or of a layer below it, and no core file includes Qt.
+# must name a header of its own layer or of a layer below it, no core file includes Qt, and the
+# engine's plans and run state (core/engine/engine_internal.h) stay inside core/engine: no other
+# file of core/, ui/, app/ or tests/ includes that header.
 # Run as: cmake -DSOURCE_DIR=<repo> -P check_layers.cmake
 cmake_minimum_required(VERSION 3.20)
 if(NOT SOURCE_DIR)
@@ -49,12 +51,25 @@ foreach(file IN LISTS files)
     elseif(line MATCHES "^#include \"(core/[^\"]+)\"")
       set(target ${CMAKE_MATCH_1})
       layer_of(${target} to)
+      if(target STREQUAL "core/engine/engine_internal.h" AND NOT file MATCHES "^core/engine/[^/]+$")
+        string(APPEND problems "  ${file} includes ${target}, which is private to core/engine "
+                               "(use engine.h, layer_range_runner.h, dnnl_util.h)\n")
+      endif()
       if(NOT to IN_LIST allowed_${from})
         string(APPEND problems "  ${file} (${from}) includes ${target} (${to}), a layer above "
                                "or beside it\n")
       endif()
     endif()
   endforeach()
+endforeach()
+file(GLOB_RECURSE outside RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/ui/*.h ${SOURCE_DIR}/ui/*.cpp
+     ${SOURCE_DIR}/app/*.h ${SOURCE_DIR}/app/*.cpp ${SOURCE_DIR}/tests/*.h ${SOURCE_DIR}/tests/*.cpp)
+foreach(file IN LISTS outside)
+  file(STRINGS ${SOURCE_DIR}/${file} private REGEX "^#include \"core/engine/engine_internal\.h\"")
+  if(private)
+    string(APPEND problems "  ${file} includes core/engine/engine_internal.h, which is private to "
+                           "core/engine\n")
+  endif()
 endforeach()
 if(count LESS 50)
   message(FATAL_ERROR "check_layers.cmake: only ${count} core files found below ${SOURCE_DIR}")

@@ -2,7 +2,8 @@
 // optionally ending in Softmax) run on many rows at once, for the occlusion experiment: a dense
 // layer streams all its weights once per run whatever the number of rows, so running the
 // classifier on a few large batches instead of every small one saves most of that traffic
-// (AlexNet's fc6 alone is 151 MB). Primitives read the weights where the NetworkDef keeps them.
+// (AlexNet's fc6 alone is 151 MB). The chain runs on the compiled net's own plan from its first
+// layer on (LayerRangeRunner), sharing the weights that net has already laid out.
 #pragma once
 
 #include <memory>

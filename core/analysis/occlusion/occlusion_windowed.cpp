@@ -1,17 +1,13 @@
 #include "core/analysis/occlusion/occlusion_windowed.h"
-#include "core/model/op_traits.h"
 
 #include <algorithm>
 #include <cfloat>
 #include <cstring>
-#include <map>
-#include <unordered_map>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/analysis/occlusion/occlusion_dense.h"
 #include "core/base/error.h"
-#include "core/engine/engine_internal.h"
+#include "core/engine/layer_range_runner.h"
+#include "core/model/op_traits.h"
 
 namespace zfvis::detail {
 
@@ -143,88 +139,21 @@ void throwIfCancelled(const ProgressSink* cancel) {
   if (cancel && cancel->cancelled()) throw Cancelled();
 }
 
-// Runs slices of a compiled net's plans on caller-owned memory: one plan and run state per batch
-// size, kept across batches, so nothing is allocated or copied per batch but the crops.
-class PlanRunner {
- public:
-  PlanRunner(std::shared_ptr<const CompiledNet> net, std::vector<size_t> keep)
-      : m_net(std::move(net)), m_keep(std::move(keep)) {}
-
-  const CompiledNet& net() const { return *m_net; }
-
-  /// Writes `data` (plain, count x per-sample shape) into the output of `layer`, or into the
-  /// network input when `layer` is -1 (then `data` is used in place and must stay alive).
-  void write(int count, int layer, float* data) {
-    Slot& s = slot(count);
-    if (layer < 0) {
-      s.state->setInput(data);
-      return;
-    }
-    const int view = viewOf(s, size_t(layer));
-    dnnl::stream stream(s.plan->engine);
-    const Shape& shape = m_net->outputShapes()[size_t(layer)];
-    dnnl::memory src(plainMd(batchDims(shape, count)), s.plan->engine, data);
-    reorderNow(stream, src, s.state->views[size_t(view)]);
-    stream.wait();
-  }
-  /// Runs the layers [first, stop).
-  void run(int count, int first, int stop, const ProgressSink* cancel) {
-    Slot& s = slot(count);
-    setEngineThreads(m_net->options().threads);
-    executePlanRange(*s.plan, *s.state, first, stop, cancel);
-  }
-  /// Copies the output of `layer` into `out` (plain, count x per-sample shape; reused).
-  void read(int count, size_t layer, Tensor& out) {
-    Slot& s = slot(count);
-    const Shape shape = m_net->outputShapes()[layer].withBatch(count);
-    if (out.shape() != shape) out = Tensor(shape);
-    dnnl::stream stream(s.plan->engine);
-    dnnl::memory dst(plainMd(batchDims(m_net->outputShapes()[layer], count)), s.plan->engine,
-                     out.data());
-    reorderNow(stream, s.state->views[size_t(viewOf(s, layer))], dst);
-    stream.wait();
-  }
-
- private:
-  struct Slot {
-    std::shared_ptr<const Plan> plan;
-    std::unique_ptr<RunState> state;
-  };
-  Slot& slot(int count) {
-    Slot& s = m_slots[count];
-    if (!s.plan) {
-      s.plan = m_net->plan(count, true, m_keep);
-      s.state = std::make_unique<RunState>(*s.plan);
-    }
-    return s;
-  }
-  int viewOf(const Slot& s, size_t layer) const {
-    const int view = s.plan->layers[layer].out;
-    if (view < 0)
-      throw Error("occlusion: internal: the plan of '" + m_net->def().name +
-                  "' does not keep the output of layer '" + m_net->def().layers[layer].name + "'");
-    return view;
-  }
-  std::shared_ptr<const CompiledNet> m_net;
-  std::vector<size_t> m_keep;
-  std::map<int, Slot> m_slots;
-};
-
 // One group: a windowed layer and the pointwise layers after it, run on crops.
 struct Group {
   size_t first = 0, last = 0;  // layers
   LayerGeometry geometry;      // of the first layer
   int channelsIn = 0, channelsOut = 0;
-  int wh = 0, ww = 0;                  // output window
-  int lh = 0, lw = 0;                  // input crop
-  std::vector<int> oy, ox;             // window origin per placement row / column
-  std::vector<int> cy, cx;             // crop origin per placement row / column
-  const Tensor* baseIn = nullptr;      // the unoccluded input map (1 x C x H x W)
-  const Tensor* baseOut = nullptr;     // the unoccluded output map
-  std::unique_ptr<PlanRunner> runner;  // runs the crop network
-  Tensor crop;                         // n x C x lh x lw, reused across batches
-  Tensor window;                       // n x C x wh x ww: the output window, reused
-  bool feature = false;                // the feature layer is this group's last layer
+  int wh = 0, ww = 0;                        // output window
+  int lh = 0, lw = 0;                        // input crop
+  std::vector<int> oy, ox;                   // window origin per placement row / column
+  std::vector<int> cy, cx;                   // crop origin per placement row / column
+  const Tensor* baseIn = nullptr;            // the unoccluded input map (1 x C x H x W)
+  const Tensor* baseOut = nullptr;           // the unoccluded output map
+  std::unique_ptr<LayerRangeRunner> runner;  // runs the crop network
+  Tensor crop;                               // n x C x lh x lw, reused across batches
+  Tensor window;                             // n x C x wh x ww: the output window, reused
+  bool feature = false;                      // the feature layer is this group's last layer
 };
 
 }  // namespace
@@ -234,10 +163,10 @@ struct WindowedOcclusion::Impl {
   std::shared_ptr<const Activations> base;
   OcclusionSetup setup;
   std::vector<Group> groups;
-  std::vector<size_t> keep;          // layers the whole-map plan must keep
-  std::unique_ptr<PlanRunner> tail;  // the rest of the network on whole maps
-  Tensor whole;                      // n x C x H x W: the head's output pasted into whole maps
-  Tensor tailOutput;                 // n x ...: the output of the last layer run on whole maps
+  std::vector<size_t> keep;                // layers the whole-map plan must keep
+  std::unique_ptr<LayerRangeRunner> tail;  // the rest of the network on whole maps
+  Tensor whole;                 // n x C x H x W: the head's output pasted into whole maps
+  Tensor tailOutput;            // n x ...: the output of the last layer run on whole maps
   Tensor featureMaps;           // n x ...: the feature layer's output when it runs on whole maps
   double baseFeatureTotal = 0;  // unoccluded total of the feature map
   // The classifier on large batches: layers [denseStart, end) run by `dense` on rows gathered
@@ -330,31 +259,19 @@ std::unique_ptr<WindowedOcclusion> WindowedOcclusion::create(
 
   // The crop networks: the group's layers on a crop, padding written into the crop.
   for (Group& g : impl->groups) {
-    auto sub = std::make_shared<NetworkDef>();
-    sub->name = def.name + " (occlusion window at " + def.layers[g.first].name + ")";
-    sub->source = def.source;
-    sub->untrained = def.untrained;
-    sub->input.name = "occlusion_crop";
-    for (size_t k = g.first; k <= g.last; ++k)
-      while (def.layers[k].name == sub->input.name) sub->input.name += "_";
-    sub->input.shape = Shape{g.channelsIn, g.lh, g.lw};
-    sub->input.preprocess = def.input.preprocess;
-    for (size_t k = g.first; k <= g.last; ++k) {
-      LayerSpec l = def.layers[k];
-      if (k == g.first) {
-        l.inputs = {sub->input.name};
-        l.conv.pad = Padding{};
-        l.pool.pad = Padding{};
-        l.pool.ceilMode = false;
-      }
-      sub->layers.push_back(std::move(l));
-    }
+    auto sub = std::make_shared<NetworkDef>(
+        subNetwork(def, g.first, g.last + 1, Shape{g.channelsIn, g.lh, g.lw},
+                   "occlusion window at " + def.layers[g.first].name));
+    LayerSpec& windowed = sub->layers.front();  // its padding is written into the crop
+    windowed.conv.pad = Padding{};
+    windowed.pool.pad = Padding{};
+    windowed.pool.ceilMode = false;
     auto compiled = CompiledNet::compile(sub, net->options());
     const Shape want{g.channelsOut, g.wh, g.ww};
     if (compiled->outputShapes().back() != want)
       throw Error("occlusion: internal: the crop network at layer '" + def.layers[g.first].name +
                   "' gives " + compiled->outputShapes().back().str() + ", expected " + want.str());
-    g.runner = std::make_unique<PlanRunner>(compiled, std::vector<size_t>{});
+    g.runner = std::make_unique<LayerRangeRunner>(compiled, std::vector<size_t>{});
     g.baseIn = g.first == 0 ? &base->input() : &base->output(g.first - 1);
     g.baseOut = &base->output(g.last);
   }
@@ -370,7 +287,9 @@ std::unique_ptr<WindowedOcclusion> WindowedOcclusion::create(
   std::vector<size_t> keep = {impl->headLast()};
   if (impl->dense) keep.push_back(impl->denseStart - 1);
   if (setup.feature) keep.push_back(*setup.feature);
-  impl->tail = std::make_unique<PlanRunner>(net, keep);
+  // The whole-map part: the net's plan from the first layer after the head on (nothing is
+  // allocated for the head's layers at this batch size), fed the head's output.
+  impl->tail = std::make_unique<LayerRangeRunner>(net, keep, impl->headLast() + 1);
   impl->net = std::move(net);
   impl->base = std::move(base);
   impl->setup = setup;

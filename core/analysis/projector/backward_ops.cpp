@@ -6,7 +6,7 @@ namespace zfvis {
 // top, left, bottom, right.
 std::array<memory::dim, 4> Projector::Impl::padsFor(size_t i, const Window& out,
                                                     const Window& inWin) const {
-  const Window g = geometricInputWindow(i, out, shapeOf(producer(def.layers[i].inputs[0])));
+  const Window g = geometricInputWindow(i, out, shapeOf(producer(i, 0)));
   if (!g.spatial) return {0, 0, 0, 0};
   return {inWin.baseY - g.baseY, inWin.baseX - g.baseX, g.baseY + g.h - inWin.baseY - inWin.h,
           g.baseX + g.w - inWin.baseX - inWin.w};
@@ -20,7 +20,7 @@ Grad Projector::Impl::convBackward(size_t i, Grad g, const Window& outWin, const
   const ConvParams& p = l.conv;
   const memory::dims dstDims = g.dims();
   const int64_t K = dstDims[0];
-  const Shape& in = shapeOf(producer(l.inputs[0]));
+  const Shape& in = shapeOf(producer(i, 0));
   const int64_t OC = p.outChannels, IC = in[0], G = p.groups, OCg = OC / G, ICg = IC / G;
   // A range that does not fit the layer would address weights outside its tensor.
   if (g.c1 >= 0 && (g.c0 < 0 || g.c0 >= g.c1 || g.c1 > OC))
@@ -159,7 +159,7 @@ Tensor Projector::Impl::avgPoolBackward(size_t i, const Tensor& g, const Window&
                                         const Window& inWin, const std::vector<Seed>& seeds) {
   const LayerSpec& l = def.layers[i];
   const PoolParams& p = l.pool;
-  const Shape& in = shapeOf(producer(l.inputs[0]));
+  const Shape& in = shapeOf(producer(i, 0));
   const int64_t H = in[1], W = in[2];
   const int64_t K = g.shape()[0], C = g.shape()[1], h = g.shape()[2], w = g.shape()[3];
   Tensor out(Shape{K, C, inWin.h, inWin.w});
@@ -191,7 +191,7 @@ Tensor Projector::Impl::avgPoolBackward(size_t i, const Tensor& g, const Window&
 Grad Projector::Impl::lrnBackward(size_t i, Grad g, const Window& win,
                                   const std::vector<Seed>& seeds) {
   const LayerSpec& l = def.layers[i];
-  const int p = producer(l.inputs[0]);
+  const int p = producer(i, 0);
   // oneDNN's fast LRN kernels want channel-blocked layouts; the plain one is a slow reference.
   const memory::dims dims = g.dims();
   const int64_t C = dims[1];

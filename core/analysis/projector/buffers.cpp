@@ -182,10 +182,10 @@ std::vector<std::pair<float, int64_t>> Projector::Impl::channelMaxima(size_t lay
   const Shape& s = shapes[layer];
   std::vector<std::pair<float, int64_t>> best;
   if (s.rank() == 1 || s.rank() == 3) {
-    const std::vector<ChannelPeak> peaks = acts.channelPeaks(layer);
+    const std::vector<ChannelPeak> peaks = acts.channelPeaks(layer, sample);
     const int64_t C = s[0], W = s.rank() == 3 ? s[2] : 1;
     for (int64_t c = 0; c < C; ++c) {
-      const ChannelPeak& p = peaks[size_t(int64_t(sample) * C + c)];
+      const ChannelPeak& p = peaks[size_t(c)];
       best.push_back({p.value, s.rank() == 3 ? p.y * W + p.x : c});
     }
     return best;

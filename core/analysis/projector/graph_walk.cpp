@@ -45,7 +45,7 @@ Tensor Projector::Impl::run(size_t target, const std::vector<Seed>& seeds, Proje
     const Window& outWin = win[i];
     std::vector<Grad> inGrads;  // one per input, in its natural window
     auto natural = [&](size_t k) {
-      return naturalInputWindow(i, outWin, shapeOf(producer(l.inputs[k])), clip);
+      return naturalInputWindow(i, outWin, shapeOf(producer(i, k)), clip);
     };
     try {
       switch (l.type) {
@@ -62,7 +62,7 @@ Tensor Projector::Impl::run(size_t target, const std::vector<Seed>& seeds, Proje
           break;
         case LayerType::GlobalAveragePool: {
           const Tensor gt = toTensor(g);
-          const Shape& in = shapeOf(producer(l.inputs[0]));
+          const Shape& in = shapeOf(producer(i, 0));
           Tensor out = Tensor::uninitialized(Shape{K, in[0], in[1], in[2]});
           const int64_t hw = in[1] * in[2];
           for (int64_t k = 0; k < K; ++k)
@@ -82,14 +82,14 @@ Tensor Projector::Impl::run(size_t target, const std::vector<Seed>& seeds, Proje
           inGrads.back().c1 = g.c1;
           break;
         case LayerType::Dense: {
-          const Shape in = shapeOf(producer(l.inputs[0])).withBatch(K);
+          const Shape in = shapeOf(producer(i, 0)).withBatch(K);
           inGrads.push_back(
               reshaped(denseBackward(i, g), memory::dims(in.dims().begin(), in.dims().end())));
           break;
         }
         case LayerType::Flatten:
         case LayerType::Reshape: {
-          const Shape in = shapeOf(producer(l.inputs[0])).withBatch(K);
+          const Shape in = shapeOf(producer(i, 0)).withBatch(K);
           const memory::dims inDims(in.dims().begin(), in.dims().end());
           Grad r = reshaped(g, inDims);
           // The seed's channel range indexes the output's axis 1; below, the same elements
@@ -127,9 +127,9 @@ Tensor Projector::Impl::run(size_t target, const std::vector<Seed>& seeds, Proje
           for (int a = 0; a < axis; ++a) outer *= d[size_t(a)];
           for (size_t a = size_t(axis) + 1; a < d.size(); ++a) inner *= d[a];
           int64_t offset = 0;
-          for (const std::string& name : l.inputs) {
+          for (int p : inputs[i]) {
             std::vector<int64_t> pd = d;
-            const Shape& in = shapeOf(producer(name));
+            const Shape& in = shapeOf(p);
             const int64_t len = in[size_t(axis - 1)];
             pd[size_t(axis)] = len;
             Tensor part = Tensor::uninitialized(Shape(pd));
@@ -149,7 +149,7 @@ Tensor Projector::Impl::run(size_t target, const std::vector<Seed>& seeds, Proje
     }
     g = Grad();
     for (size_t k = 0; k < l.inputs.size(); ++k) {
-      const int p = producer(l.inputs[k]);
+      const int p = producer(i, k);
       const size_t slot = gslot(p);
       const Shape& in = shapeOf(p);
       const Window nat = natural(k);

@@ -2,9 +2,8 @@
 
 namespace zfvis {
 
-int Projector::Impl::producer(const std::string& name) const {
-  if (name == def.input.name) return -1;
-  return index.at(name);
+int Projector::Impl::producer(size_t layer, size_t k) const {
+  return inputs[layer][k];
 }
 
 const Shape& Projector::Impl::shapeOf(int layer) const {
@@ -17,8 +16,8 @@ std::vector<bool> Projector::Impl::ancestors(size_t target) const {
   need[target] = true;
   for (size_t i = target + 1; i-- > 0;) {
     if (!need[i]) continue;
-    for (const std::string& in : def.layers[i].inputs)
-      if (int p = producer(in); p >= 0) need[size_t(p)] = true;
+    for (int p : inputs[i])
+      if (p != kNetworkInput) need[size_t(p)] = true;
   }
   return need;
 }
@@ -31,7 +30,7 @@ bool Projector::Impl::canCrop(const std::vector<bool>& need) const {
     const LayerSpec& l = def.layers[i];
     if (l.type == LayerType::Concat && l.axis.axis != 1) return false;
     if (l.type == LayerType::Add && l.inputs.size() == 2 &&
-        shapeOf(producer(l.inputs[0])) != shapeOf(producer(l.inputs[1])))
+        shapeOf(producer(i, 0)) != shapeOf(producer(i, 1)))
       return false;
   }
   return true;
@@ -60,8 +59,7 @@ std::vector<Window> Projector::Impl::computeWindows(size_t target, const std::ve
     if (!need[i]) continue;
     const LayerSpec& l = def.layers[i];
     const Window& out = win[i];
-    for (const std::string& name : l.inputs) {
-      int p = producer(name);
+    for (int p : inputs[i]) {
       const Shape& in = shapeOf(p);
       // Global operators read their whole input; the others what the output window reads.
       Window w = in.rank() != 3 || opTraits(l.type).spatial == SpatialKind::Global

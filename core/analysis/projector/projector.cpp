@@ -31,8 +31,8 @@ Projector::Impl::Impl(const Activations& a, int s)
       sample(s),
       engine(a.dnnlEngine()),
       stream(engine),
-      fields(receptiveFields(def)) {
-  for (size_t i = 0; i < def.layers.size(); ++i) index[def.layers[i].name] = int(i);
+      fields(receptiveFields(def)),
+      inputs(def.inputIndices()) {
   cache = a.net().cache<BackwardCache>();
 }
 

@@ -43,14 +43,15 @@ struct Projector::Impl {
   dnnl::engine engine;
   dnnl::stream stream;
   std::vector<ReceptiveField> fields;
-  std::map<std::string, int> index;  // layer name -> index
+  std::vector<std::vector<int>> inputs;  // NetworkDef::inputIndices()
   // Backward primitives, reordered weights and buffers shared by the projectors of this
   // compiled network (backward_cache.h).
   std::shared_ptr<BackwardCache> cache;
 
   Impl(const Activations& a, int s);
 
-  int producer(const std::string& name) const;
+  // The producer of layer `layer`'s input k (kNetworkInput: the network input).
+  int producer(size_t layer, size_t k) const;
   const Shape& shapeOf(int layer) const;
 
   // Which layers lie on a path from the input to `target`.

@@ -6,7 +6,8 @@
 #include <memory>
 
 #include "core/base/error.h"
-#include "core/engine/engine_internal.h"
+#include "core/engine/dnnl_util.h"
+#include "core/engine/pooling_dims.h"
 #include "core/engine/training/train_graph.h"
 
 namespace zfvis::training {

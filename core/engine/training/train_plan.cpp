@@ -5,8 +5,8 @@
 #include <cstring>
 
 #include "core/base/error.h"
+#include "core/engine/dnnl_util.h"
 #include "core/engine/engine.h"
-#include "core/engine/engine_internal.h"
 #include "core/engine/training/train_graph.h"
 
 namespace zfvis {
