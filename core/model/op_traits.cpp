@@ -46,6 +46,15 @@ const OpTraits& opTraits(LayerType type) {
   return kTable[static_cast<size_t>(type)].traits;
 }
 
+const std::vector<LayerType>& allLayerTypes() {
+  static const std::vector<LayerType> types = [] {
+    std::vector<LayerType> v;
+    for (const Row& r : kTable) v.push_back(r.type);
+    return v;
+  }();
+  return types;
+}
+
 int64_t padAfterFor(const AxisWindow& a, int64_t inSize, int64_t outSize) {
   return std::max<int64_t>(a.padAfter,
                            (outSize - 1) * a.stride + a.extent() - inSize - a.padBefore);

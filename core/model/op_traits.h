@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "core/model/layer.h"
 
@@ -35,6 +36,8 @@ struct OpTraits {
 
 /// The traits of `type`.
 const OpTraits& opTraits(LayerType type);
+/// Every operator, in the enum's order (one per row of the table).
+const std::vector<LayerType>& allLayerTypes();
 
 /// A sliding window along one axis: output o reads the inputs o * stride - padBefore + t * dilation
 /// for taps t in [0, kernel).

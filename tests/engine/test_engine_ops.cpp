@@ -348,15 +348,9 @@ TEST(EngineOps, ActivationsSurviveLaterRuns) {
 // unless asked for all layers) only move values: run by the engine, their output holds exactly
 // their inputs' values, and every other operator computes new ones on the same input.
 TEST(Engine, PassThroughOperatorsOnlyMoveTheirInputsValues) {
-  constexpr LayerType kAll[] = {
-      LayerType::Conv,      LayerType::Relu,        LayerType::LRN,
-      LayerType::MaxPool,   LayerType::AveragePool, LayerType::GlobalAveragePool,
-      LayerType::Dense,     LayerType::Dropout,     LayerType::Flatten,
-      LayerType::Reshape,   LayerType::Concat,      LayerType::Softmax,
-      LayerType::BatchNorm, LayerType::Add,         LayerType::Identity};
   const Shape in{4, 6, 6};
   const Tensor x = randomTensor(in.withBatch(1), 41, 3.0f);
-  for (LayerType t : kAll) {
+  for (LayerType t : allLayerTypes()) {
     SCOPED_TRACE(onnxOpName(t));
     NetBuilder b("pass", in, 5);
     switch (t) {

@@ -13,16 +13,9 @@
 namespace zfvis {
 namespace {
 
-constexpr LayerType kAll[] = {
-    LayerType::Conv,      LayerType::Relu,        LayerType::LRN,
-    LayerType::MaxPool,   LayerType::AveragePool, LayerType::GlobalAveragePool,
-    LayerType::Dense,     LayerType::Dropout,     LayerType::Flatten,
-    LayerType::Reshape,   LayerType::Concat,      LayerType::Softmax,
-    LayerType::BatchNorm, LayerType::Add,         LayerType::Identity};
-
 TEST(OpTraits, EveryOperatorHasItsOwnNamesAndAWindowExactlyWhenItSlides) {
   std::set<std::string> onnx;
-  for (LayerType t : kAll) {
+  for (LayerType t : allLayerTypes()) {
     const OpTraits& o = opTraits(t);
     EXPECT_FALSE(o.onnxName.empty());
     EXPECT_FALSE(o.kerasName.empty());

@@ -58,12 +58,14 @@ struct Graph {
   bool training = true;  // dropout on (trainBatch) or off (evaluate)
   uint64_t dropoutSeed = 0, step = 0;
 
-  /// Node of a layer's input given by name (the network input or a layer).
-  Node& nodeOf(const std::string& name);
-  /// Index of a producer by name, -1 for the network input.
-  int producerIndex(const std::string& name) const;
-  /// Per-sample shape of a layer's input given by name.
-  const Shape& shapeOf(const std::string& name) const;
+  std::vector<std::vector<int>> inputs;  // NetworkDef::inputIndices()
+
+  /// The producer of layer `layer`'s input k: a layer index, kNetworkInput for the input.
+  int producer(size_t layer, size_t k) const { return inputs[layer][k]; }
+  /// Node of layer `layer`'s input k (the network input or a layer).
+  Node& inputNode(size_t layer, size_t k);
+  /// Per-sample shape of layer `layer`'s input k.
+  const Shape& inputShape(size_t layer, size_t k) const;
   /// Batched oneDNN dims of a per-sample shape.
   dnnl::memory::dims dims(const Shape& perSample) const;
 

@@ -65,8 +65,8 @@ PrimitiveDesc forwardWithRelu(Graph& g, size_t i, const Desc& desc) {
 void buildConv(Graph& g, size_t i) {
   const LayerSpec& l = g.def->layers[i];
   const ConvParams& p = l.conv;
-  Node& in = g.nodeOf(l.inputs[0]);
-  const Shape inShape = g.shapeOf(l.inputs[0]);
+  Node& in = g.inputNode(i, 0);
+  const Shape inShape = g.inputShape(i, 0);
   const memory::dims srcDims = g.dims(inShape), dstDims = g.dims(g.shapes[i]);
   const memory::dims wDims = p.groups > 1
                                  ? memory::dims{p.groups, p.outChannels / p.groups,
@@ -101,7 +101,7 @@ void buildConv(Graph& g, size_t i) {
     const LayerSpec& l = g.def->layers[i];
     const bool hasBias = l.conv.hasBias;
     Node& node = g.nodes[i];
-    Node& in = g.nodeOf(l.inputs[0]);
+    Node& in = g.inputNode(i, 0);
     auto wdesc =
         hasBias
             ? dnnl::convolution_backward_weights::desc(alg, anyMd(srcDims), anyMd(wDims), biasMd,
@@ -141,9 +141,9 @@ void buildConv(Graph& g, size_t i) {
 
 void buildDense(Graph& g, size_t i) {
   const LayerSpec& l = g.def->layers[i];
-  Node& in = g.nodeOf(l.inputs[0]);
+  Node& in = g.inputNode(i, 0);
   const int64_t batch = g.options.batch, units = l.dense.units;
-  const int64_t features = g.shapeOf(l.inputs[0]).numel();
+  const int64_t features = g.inputShape(i, 0).numel();
   // Dense layers flatten their input in C order: a plain N x features view of it.
   memory src = g.plainAs(in.out, {batch, features}, g.forward);
   const memory::desc wQuery =
@@ -170,7 +170,7 @@ void buildDense(Graph& g, size_t i) {
 
   g.backwardBuilders[i] = [&g, i, fpd, src, wi, bi, wQuery, biasMd, dstMd, hasBias]() {
     Node& node = g.nodes[i];
-    Node& in = g.nodeOf(g.def->layers[i].inputs[0]);
+    Node& in = g.inputNode(i, 0);
     const memory diffDst = node.diff;
     auto wdesc =
         hasBias ? dnnl::inner_product_backward_weights::desc(src.get_desc(), wQuery, biasMd, dstMd)
@@ -206,13 +206,13 @@ void buildDense(Graph& g, size_t i) {
 
 void buildRelu(Graph& g, size_t i) {
   const LayerSpec& l = g.def->layers[i];
-  Node& in = g.nodeOf(l.inputs[0]);
+  Node& in = g.inputNode(i, 0);
   // The backward pass reads the output (x > 0 exactly where relu(x) > 0), not the input.
   const algorithm alg = algorithm::eltwise_relu_use_dst_for_bwd;
   dnnl::eltwise_forward::primitive_desc fpd(
       {prop_kind::forward_training, alg, in.out.get_desc(), 0.0f, 0.0f}, scratchpadAttr(),
       g.engine);
-  const int producer = g.producerIndex(l.inputs[0]);
+  const int producer = g.producer(i, 0);
   if (producer >= 0 && g.fusedRelu[size_t(producer)]) {
     g.nodes[i].out = in.out;  // the producer's primitive applied the ReLU already
   } else {
@@ -222,7 +222,7 @@ void buildRelu(Graph& g, size_t i) {
   }
   g.backwardBuilders[i] = [&g, i, fpd, alg]() {
     Node& node = g.nodes[i];
-    Node& in = g.nodeOf(g.def->layers[i].inputs[0]);
+    Node& in = g.inputNode(i, 0);
     if (!in.needsDiff) return;
     dnnl::eltwise_backward::primitive_desc bpd(
         {alg, node.diff.get_desc(), node.out.get_desc(), 0.0f, 0.0f}, scratchpadAttr(), g.engine,
@@ -241,7 +241,7 @@ void buildLrn(Graph& g, size_t i) {
   if (l.lrn.size % 2 == 0)
     fail(l, "size " + std::to_string(l.lrn.size) +
                 " is even; only odd sizes are supported (oneDNN's channel window is symmetric)");
-  Node& in = g.nodeOf(l.inputs[0]);
+  Node& in = g.inputNode(i, 0);
   const LrnParams p = l.lrn;
   const algorithm alg = algorithm::lrn_across_channels;
   dnnl::lrn_forward::primitive_desc fpd(
@@ -255,7 +255,7 @@ void buildLrn(Graph& g, size_t i) {
        {}});
   g.backwardBuilders[i] = [&g, i, fpd, workspace, alg, p]() {
     Node& node = g.nodes[i];
-    Node& in = g.nodeOf(g.def->layers[i].inputs[0]);
+    Node& in = g.inputNode(i, 0);
     if (!in.needsDiff) return;
     dnnl::lrn_backward::primitive_desc bpd(
         {alg, in.out.get_desc(), node.out.get_desc(), p.size, p.alpha, p.beta, p.bias},
@@ -274,8 +274,8 @@ void buildLrn(Graph& g, size_t i) {
 
 void buildPool(Graph& g, size_t i) {
   const LayerSpec& l = g.def->layers[i];
-  Node& in = g.nodeOf(l.inputs[0]);
-  const Shape inShape = g.shapeOf(l.inputs[0]);
+  Node& in = g.inputNode(i, 0);
+  const Shape inShape = g.inputShape(i, 0);
   const PoolingDims pool = poolingDims(l, inShape, g.shapes[i]);
   const algorithm alg = pool.alg;
   const memory::dims kernel = pool.kernel, strides = pool.strides, padL = pool.padL,
@@ -294,7 +294,7 @@ void buildPool(Graph& g, size_t i) {
   g.forward.push_back(std::move(e));
   g.backwardBuilders[i] = [&g, i, fpd, workspace, alg, kernel, strides, padL, padR]() {
     Node& node = g.nodes[i];
-    Node& in = g.nodeOf(g.def->layers[i].inputs[0]);
+    Node& in = g.inputNode(i, 0);
     if (!in.needsDiff) return;
     dnnl::pooling_backward::primitive_desc bpd(
         {alg, in.out.get_desc(), node.out.get_desc(), strides, kernel, padL, padR},
@@ -312,7 +312,7 @@ void buildPool(Graph& g, size_t i) {
 
 void buildDropout(Graph& g, size_t i) {
   const LayerSpec& l = g.def->layers[i];
-  Node& in = g.nodeOf(l.inputs[0]);
+  Node& in = g.inputNode(i, 0);
   const memory::dims dims = g.dims(g.shapes[i]);
   memory src = g.plainAs(in.out, dims, g.forward);
   g.nodes[i].out = memory(plainMd(dims), g.engine);
@@ -338,7 +338,7 @@ void buildDropout(Graph& g, size_t i) {
                        }});
   g.backwardBuilders[i] = [&g, i, mask, n, ratio, scale, dims]() {
     Node& node = g.nodes[i];
-    Node& in = g.nodeOf(g.def->layers[i].inputs[0]);
+    Node& in = g.inputNode(i, 0);
     if (!in.needsDiff) return;
     memory ds = g.diffTarget(in, plainMd(dims));
     memory dd = node.diff;
@@ -359,11 +359,11 @@ void buildDropout(Graph& g, size_t i) {
 // plain first when the producer used a blocked layout); the gradient flows back unchanged.
 void buildView(Graph& g, size_t i) {
   const LayerSpec& l = g.def->layers[i];
-  Node& in = g.nodeOf(l.inputs[0]);
+  Node& in = g.inputNode(i, 0);
   g.nodes[i].out =
       l.type == LayerType::Identity ? in.out : g.plainAs(in.out, g.dims(g.shapes[i]), g.forward);
   g.backwardBuilders[i] = [&g, i]() {
-    Node& in = g.nodeOf(g.def->layers[i].inputs[0]);
+    Node& in = g.inputNode(i, 0);
     if (in.needsDiff) g.commitDiff(in, g.nodes[i].diff);
   };
 }
@@ -371,12 +371,12 @@ void buildView(Graph& g, size_t i) {
 void buildConcat(Graph& g, size_t i) {
   const LayerSpec& l = g.def->layers[i];
   std::vector<memory::desc> mds;
-  for (const std::string& name : l.inputs) mds.push_back(g.nodeOf(name).out.get_desc());
+  for (size_t k = 0; k < l.inputs.size(); ++k) mds.push_back(g.inputNode(i, k).out.get_desc());
   dnnl::concat::primitive_desc pd(l.axis.axis, mds, g.engine, scratchpadAttr());
   g.nodes[i].out = memory(pd.dst_desc(), g.engine);
   Exec e{dnnl::concat(pd), {{DNNL_ARG_DST, g.nodes[i].out}}, {}};
   for (size_t k = 0; k < l.inputs.size(); ++k)
-    e.args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k)] = g.nodeOf(l.inputs[k]).out;
+    e.args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k)] = g.inputNode(i, k).out;
   g.forward.push_back(std::move(e));
   g.backwardBuilders[i] = [&g, i]() {
     const LayerSpec& l = g.def->layers[i];
@@ -384,9 +384,9 @@ void buildConcat(Graph& g, size_t i) {
     // Each input's gradient is its slice of the output gradient (a sub-memory of a plain copy).
     memory plain = g.plainAs(g.nodes[i].diff, outDims, g.backward);
     memory::dims offsets(outDims.size(), 0);
-    for (const std::string& name : l.inputs) {
-      const memory::dims dims = g.dims(g.shapeOf(name));
-      Node& in = g.nodeOf(name);
+    for (size_t k = 0; k < l.inputs.size(); ++k) {
+      const memory::dims dims = g.dims(g.inputShape(i, k));
+      Node& in = g.inputNode(i, k);
       if (in.needsDiff) {
         memory::desc sub = plain.get_desc().submemory_desc(dims, offsets);
         g.commitDiff(in, memory(sub, g.engine, plain.get_data_handle()));

@@ -17,21 +17,14 @@ using detail::isPlain;
 using detail::plainMd;
 using dnnl::memory;
 
-Node& Graph::nodeOf(const std::string& name) {
-  int p = producerIndex(name);
-  return p < 0 ? input : nodes[size_t(p)];
+Node& Graph::inputNode(size_t layer, size_t k) {
+  const int p = producer(layer, k);
+  return p == kNetworkInput ? input : nodes[size_t(p)];
 }
 
-int Graph::producerIndex(const std::string& name) const {
-  if (name == def->input.name) return -1;
-  int i = def->indexOf(name);
-  if (i < 0) throw Error("internal: unknown layer '" + name + "'");
-  return i;
-}
-
-const Shape& Graph::shapeOf(const std::string& name) const {
-  int p = producerIndex(name);
-  return p < 0 ? def->input.shape : shapes[size_t(p)];
+const Shape& Graph::inputShape(size_t layer, size_t k) const {
+  const int p = producer(layer, k);
+  return p == kNetworkInput ? def->input.shape : shapes[size_t(p)];
 }
 
 memory::dims Graph::dims(const Shape& perSample) const {
@@ -244,6 +237,7 @@ TrainPlan::TrainPlan(const NetworkDef& def, const TrainPlanOptions& options)
   g.def = &m.def;
   g.options = options;
   g.shapes = m.def.outputShapes();
+  g.inputs = m.def.inputIndices();
   const size_t n = m.def.layers.size();
   g.nodes.resize(n);
   g.fusedRelu.assign(n, false);
@@ -255,16 +249,14 @@ TrainPlan::TrainPlan(const NetworkDef& def, const TrainPlanOptions& options)
   std::vector<bool> depends(n, false);
   for (size_t i = 0; i < n; ++i) {
     bool d = hasParams(m.def.layers[i]);
-    for (const std::string& s : m.def.layers[i].inputs) {
-      int p = g.producerIndex(s);
-      d = d || (p < 0 ? options.inputGradient : bool(depends[size_t(p)]));
-    }
+    for (int p : g.inputs[i])
+      d = d || (p == kNetworkInput ? options.inputGradient : bool(depends[size_t(p)]));
     depends[i] = d;
   }
   g.nodes[size_t(g.logitsLayer)].reachesLoss = true;
   for (size_t i = size_t(g.logitsLayer) + 1; i-- > 0;) {
     if (!g.nodes[i].reachesLoss) continue;
-    for (const std::string& s : m.def.layers[i].inputs) g.nodeOf(s).reachesLoss = true;
+    for (size_t k = 0; k < g.inputs[i].size(); ++k) g.inputNode(i, k).reachesLoss = true;
   }
   g.input.needsDiff = options.inputGradient && g.input.reachesLoss;
   for (size_t i = 0; i < n; ++i) g.nodes[i].needsDiff = depends[i] && g.nodes[i].reachesLoss;
