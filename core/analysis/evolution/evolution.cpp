@@ -138,14 +138,16 @@ EvolutionColumn evolveInputs(const NetworkDef& def, const EvolutionCheckpoint& c
   const int64_t batch = std::max(1, options.batch);
   const bool spatial = def.outputShapes()[layer].rank() == 3;
 
+  // Both passes below stop when `progress` asks; it sees only this function's own progress. The
+  // sink outlives every run that points at it.
+  CancellationOnly cancel(progress);
+  lean.progress = &cancel;
   std::vector<Best> best(units.size());
   for (size_t start = 0; start < count; start += size_t(batch)) {
     const size_t end = std::min(count, start + size_t(batch));
     std::vector<Tensor> inputs;
     for (size_t i = start; i < end; ++i) inputs.push_back(input(i));
     const Tensor input = Tensor::stack(inputs);
-    CancellationOnly cancel(progress);
-    lean.progress = &cancel;
     auto acts = session.run(input, lean);
     const std::vector<ChannelPeak> peaks = acts->channelPeaks(layer);
     const size_t channels = peaks.size() / (end - start);

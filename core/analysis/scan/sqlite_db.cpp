@@ -20,7 +20,15 @@ Database::Database(const std::filesystem::path& path, bool writable) : m_path(pa
   // failing at once.
   sqlite3_busy_timeout(m_db, 10000);
   // A commit is on disk before the next batch starts (the default of most builds, made sure).
-  if (writable) exec("PRAGMA synchronous = FULL");
+  // A file that is not a database fails here; the destructor does not run for a constructor
+  // that throws, so the connection (and its file descriptor) is closed here.
+  try {
+    if (writable) exec("PRAGMA synchronous = FULL");
+  } catch (...) {
+    sqlite3_close(m_db);
+    m_db = nullptr;
+    throw;
+  }
 }
 
 Database::~Database() {

@@ -381,6 +381,31 @@ TEST(Scan, BadImagesAreSkippedWithOneWarningEachAndCounted) {
   fs::remove_all(d);
 }
 
+// Open file descriptors of this process.
+size_t openDescriptors() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// A file that is not a database is refused when the writer sets it up, in the constructor of its
+// connection: that connection must be closed too (it was leaked, with its file descriptor, before;
+// LeakSanitizer found it).
+TEST(Scan, ARefusedFileLeavesNoConnectionOpen) {
+  const fs::path d = blobDataset("notadb");
+  const NetworkDef def = detectorNet();
+  auto net = compileDef(def);
+  const std::vector<ImageEntry> images = listImages(d);
+  std::ofstream(d / "text.sqlite") << "hello, not sqlite, and long enough to have a header page";
+  EXPECT_THROW(runScan(net, images, d / "text.sqlite", optionsFor(def, 3, 4)), Error);
+  const size_t before = openDescriptors();
+  for (int k = 0; k < 8; ++k) {
+    EXPECT_THROW(runScan(net, images, d / "text.sqlite", optionsFor(def, 3, 4)), Error);
+    EXPECT_THROW(ScanReader(d / "text.sqlite"), Error);
+  }
+  EXPECT_EQ(openDescriptors(), before);
+}
+
 TEST(Scan, AnExistingDatabaseWithOtherParametersIsRefused) {
   const fs::path d = blobDataset("mismatch");
   const NetworkDef def = detectorNet();
