@@ -3,12 +3,15 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <unordered_map>
 
 #include "core/base/error.h"
 #include "core/engine/engine_internal.h"
+#include "core/engine/engine_threads.h"
 #include "core/model/op_traits.h"
 
 namespace zfvis {
@@ -585,9 +588,23 @@ std::string engineCpuIsa() {
   return "isa " + std::to_string(int(dnnl::get_effective_cpu_isa()));
 }
 
+int parseThreadCap(const char* value) {
+  if (value == nullptr || *value < '1' || *value > '9') return 0;
+  char* end = nullptr;
+  errno = 0;
+  const long n = std::strtol(value, &end, 10);
+  return errno == 0 && *end == '\0' && n >= 1 && n <= 1024 ? int(n) : 0;
+}
+
+int engineThreads(int requested) {
+  static const int cap = parseThreadCap(std::getenv("ZFVIS_THREADS"));
+  const int threads = requested > 0 ? requested : omp_get_max_threads();
+  return cap > 0 ? std::min(threads, cap) : threads;
+}
+
 int setEngineThreads(int threads) {
   int previous = omp_get_max_threads();
-  if (threads > 0) omp_set_num_threads(threads);
+  if (threads > 0) omp_set_num_threads(engineThreads(threads));
   return previous;
 }
 
@@ -732,8 +749,7 @@ std::vector<ChannelPeak> Activations::peaksOfSamples(size_t layer, int first, in
   const int64_t colStep = s.rank() == 3 ? b.strides[3] : 0;
   // Samples and channel blocks are independent: spread them over the engine's threads.
   const int64_t blocks = (C + block - 1) / block;
-  const int threads =
-      m_net->options().threads > 0 ? m_net->options().threads : omp_get_max_threads();
+  const int threads = engineThreads(m_net->options().threads);
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t i = 0; i < N * blocks; ++i) {
     const int64_t n = i / blocks, c0 = (i % blocks) * block;
