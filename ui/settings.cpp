@@ -21,9 +21,12 @@ struct Pending {
   std::mutex writer;
 };
 
+// Never destroyed: the writer thread's last use of it is ordered before exit only by the wait in
+// its pool's destructor (a Qt futex ThreadSanitizer cannot see); an object that is never
+// destroyed needs no such ordering.
 Pending& pending() {
-  static Pending p;
-  return p;
+  static Pending* p = new Pending;
+  return *p;
 }
 
 // The thread that writes: not the global pool, whose threads Qt's raster engine uses to paint
@@ -45,10 +48,13 @@ void writePending() {
   std::lock_guard writer(p.writer);
   QHash<QString, QVariant> batch;
   {
+    // Emptiness is read under the lock: `batch` shares its data with p.values, which the GUI
+    // thread may write in place once this copy is gone (QHash's unshared check is a relaxed
+    // load, so only the lock orders that write after this read; ThreadSanitizer saw the race).
     std::lock_guard lock(p.mutex);
+    if (p.values.isEmpty()) return;
     batch = p.values;
   }
-  if (batch.isEmpty()) return;
   {
     QSettings settings;
     for (auto it = batch.cbegin(); it != batch.cend(); ++it)
