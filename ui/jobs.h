@@ -30,6 +30,7 @@
 #include "core/base/error.h"
 #include "core/base/progress.h"
 #include "ui/convert.h"
+#include "ui/thread_handover.h"
 
 namespace zfvis::ui {
 
@@ -202,6 +203,7 @@ quint64 JobTracker::start(const QString& slot, const QString& title, Work work, 
   connect(watcher, &QFutureWatcherBase::finished, this,
           [this, slot, id, watcher, onResult = std::move(onResult),
            onError = std::move(onError)]() mutable {
+            handOverFence();  // the worker's result and everything it wrote before
             watcher->deleteLater();
             Outcome out = takeOutcome(watcher->future());
             // The slot is free while its result is delivered: handlers see isBusy(slot) false
@@ -224,29 +226,34 @@ quint64 JobTracker::start(const QString& slot, const QString& title, Work work, 
             });
             endJob(slot, id, current);
           });
-  QFuture<Outcome> future =
-      QtConcurrent::run(pool(lane), [work = std::move(work)](QPromise<Outcome>& promise) {
-        clearUpperSimdState();
-        Outcome out;
-        try {
-          PromiseProgressSink<Outcome> sink(promise);
-          if (promise.isCanceled()) throw Cancelled();
-          out.value.emplace(work(sink));
-          if constexpr (detail::CanBeNull<T>::value)
-            if (!*out.value) throw Error("internal error: the job returned no result");
-        } catch (const Cancelled&) {
-          out.value.reset();
-          out.cancelled = true;
-        } catch (...) {
-          out.value.reset();
-          out.error = detail::exceptionMessage(std::current_exception());
-        }
-        try {
-          promise.addResult(std::move(out));
-        } catch (...) {
-          // No memory left to store it: the GUI side reports a job without a result.
-        }
-      });
+  QFuture<Outcome> future;
+  {
+    HandOver handOver;  // the work's captures, copied into the pool's task
+    future = QtConcurrent::run(pool(lane), [work = std::move(work)](QPromise<Outcome>& promise) {
+      handOverFence();
+      clearUpperSimdState();
+      Outcome out;
+      try {
+        PromiseProgressSink<Outcome> sink(promise);
+        if (promise.isCanceled()) throw Cancelled();
+        out.value.emplace(work(sink));
+        if constexpr (detail::CanBeNull<T>::value)
+          if (!*out.value) throw Error("internal error: the job returned no result");
+      } catch (const Cancelled&) {
+        out.value.reset();
+        out.cancelled = true;
+      } catch (...) {
+        out.value.reset();
+        out.error = detail::exceptionMessage(std::current_exception());
+      }
+      try {
+        HandOver handOver;  // the result, copied into the future's store
+        promise.addResult(std::move(out));
+      } catch (...) {
+        // No memory left to store it: the GUI side reports a job without a result.
+      }
+    });
+  }
   watcher->setFuture(future);
   attachCanceller(slot, id, [future]() mutable { future.cancel(); });
   return id;

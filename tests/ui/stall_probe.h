@@ -31,6 +31,8 @@
 #include <QThread>
 #include <QThreadPool>
 
+#include "ui/thread_handover.h"
+
 namespace zfvis::uitest {
 
 class StallProbe {
@@ -130,16 +132,20 @@ class StallProbe {
     std::vector<long> tids;
     std::mutex mutex;  // (not QMutex: ThreadSanitizer does not see Qt's futexes)
     QSemaphore started, release, finished;
-    for (int i = 0; i < n; ++i)
-      pool->start([&] {
-        {
-          std::lock_guard lock(mutex);
-          tids.push_back(long(syscall(SYS_gettid)));
-        }
-        started.release();
-        release.acquire();  // hold the thread until every task has one of its own
-        finished.release();
-      });
+    {
+      ui::HandOver handOver;  // (ui/thread_handover.h: the tasks' captures; not held while waiting)
+      for (int i = 0; i < n; ++i)
+        pool->start([&] {
+          ui::handOverFence();
+          {
+            std::lock_guard lock(mutex);
+            tids.push_back(long(syscall(SYS_gettid)));
+          }
+          started.release();
+          release.acquire();  // hold the thread until every task has one of its own
+          finished.release();
+        });
+    }
     started.acquire(n);
     release.release(n);
     finished.acquire(n);  // (not waitForDone(): it would end the pool's threads)

@@ -22,6 +22,7 @@
 #include "ui/image_view.h"
 #include "ui/input_panel.h"
 #include "ui/main_window.h"
+#include "ui/thread_handover.h"
 #include "ui/views/activations_view.h"
 #include "ui/views/compare_view.h"
 #include "ui/views/filters_view.h"
@@ -50,6 +51,27 @@ class Views : public QObject {
   AppState* state() const { return m_window->state(); }
   void waitIdle() { QVERIFY(m_window->jobs()->waitForIdle(60000)); }
   void selectLayer(const char* name) { state()->setLayer(state()->def()->indexOf(name)); }
+  // Runs `f` on the engine lane and waits up to 30 s for it; true once it has finished. Core
+  // shares its backward primitives between the projectors of a net, and oneDNN primitives must
+  // run on the thread that created them (see ui/jobs.h, Lane). Not waitForFinished(): it may run
+  // the task on this thread instead.
+  template <typename F>
+  bool runOnEngineLane(F f) {
+    QFuture<void> done;
+    {
+      HandOver handOver;  // (ui/thread_handover.h: what `f` reads, and what it writes back)
+      done = QtConcurrent::run(m_window->jobs()->pool(Lane::Engine), [&f] {
+        handOverFence();
+        f();
+        handOverFence();
+      });
+    }
+    QElapsedTimer waited;
+    waited.start();
+    while (!done.isFinished() && waited.elapsed() < 30000) QTest::qWait(5);
+    handOverFence();
+    return done.isFinished();
+  }
 
  private slots:
   void initTestCase() {
@@ -192,22 +214,19 @@ class Views : public QObject {
       waitIdle();
       auto pic = view->picture();
       QVERIFY(pic);
-      // What core returns for the same request, from a projector of our own. It runs on the
-      // engine thread: core shares its backward primitives between the projectors of a net, and
-      // oneDNN primitives must run on the thread that created them (see ui/jobs.h, Lane).
+      // What core returns for the same request, from a projector of our own (on the engine
+      // thread, as the view's).
       ProjectionRequest r;
       r.layer = size_t(state()->layer());
       r.channel = 3;
       r.mode = mode;
       Projection expected;
       std::vector<int> channels;
-      QFuture<void> done = QtConcurrent::run(m_window->jobs()->pool(Lane::Engine), [&] {
+      QVERIFY(runOnEngineLane([&] {
         Projector projector(state()->activations());
         expected = projector.project(r);
         channels = projector.topChannels(r.layer, ProjectionView::kTopCount);
-      });
-      // Not waitForFinished(): it may run the task on this thread instead.
-      QTRY_VERIFY_WITH_TIMEOUT(done.isFinished(), 30000);
+      }));
       QCOMPARE(pic->projection.channel, 3);
       QCOMPARE(pic->projection.layer, r.layer);
       QCOMPARE(pic->projection.position, expected.position);
@@ -287,14 +306,10 @@ class Views : public QObject {
       r.channel = channel;
       r.position = position;
       Projection p;
-      QFuture<void> done = QtConcurrent::run(m_window->jobs()->pool(Lane::Engine), [&] {
+      runOnEngineLane([&] {
         Projector projector(state()->activations());
         p = projector.project(r);
       });
-      // Not waitForFinished(): it may run the task on this thread instead.
-      QElapsedTimer waited;
-      waited.start();
-      while (!done.isFinished() && waited.elapsed() < 30000) QTest::qWait(5);
       return p;
     };
     auto headerHas = [&](const QString& text) {

@@ -29,6 +29,7 @@
 #include "ui/file_dialogs.h"
 #include "ui/image_view.h"
 #include "ui/settings.h"
+#include "ui/thread_handover.h"
 #include "ui/views/curves_widget.h"
 
 namespace zfvis::ui {
@@ -101,8 +102,14 @@ class TrainRelay final : public TrainingObserver {
   void post(F f) {
     TrainView* view = m_view;
     const quint64 run = m_run;
+    HandOver handOver;  // `f`'s captures, copied into the queued call
     QMetaObject::invokeMethod(
-        view, [view, run, f] { f(view, run); }, Qt::QueuedConnection);
+        view,
+        [view, run, f] {
+          handOverFence();
+          f(view, run);
+        },
+        Qt::QueuedConnection);
   }
 
  private:
