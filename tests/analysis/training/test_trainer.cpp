@@ -16,6 +16,7 @@
 #include "core/model/small_nets.h"
 #include "tests/analysis/training/training_fixture.h"
 #include "tests/reference/cli_runner.h"
+#include "tests/reference/tensor_bits.h"
 
 namespace zfvis {
 namespace {
@@ -49,10 +50,7 @@ void expectSameWeights(const NetworkDef& a, const NetworkDef& b) {
     for (const auto& [x, y] : {std::pair{&a.layers[i].weights, &b.layers[i].weights},
                                std::pair{&a.layers[i].bias, &b.layers[i].bias}}) {
       ASSERT_EQ(x->shape(), y->shape()) << a.layers[i].name;
-      // (memcmp must not see the null data of empty tensors, even for 0 bytes)
-      EXPECT_TRUE(x->numel() == 0 ||
-                  std::memcmp(x->data(), y->data(), size_t(x->numel()) * sizeof(float)) == 0)
-          << a.layers[i].name;
+      EXPECT_TRUE(ref::sameBits(*x, *y)) << a.layers[i].name;
     }
   }
 }
