@@ -2,7 +2,7 @@
 // future's result), made visible to ThreadSanitizer. Qt orders such hand-overs with its QMutex, a
 // futex that ThreadSanitizer cannot see in Debian's uninstrumented Qt, so it would report every
 // job's captures and results as races, and a broad suppression would hide the real ones. In
-// ThreadSanitizer builds the sending thread holds one std::mutex while it hands data over
+// ThreadSanitizer builds the sending thread holds one mutex while it hands data over
 // (HandOver, around the Qt call) and the receiving thread takes that mutex before it touches the
 // data (handOverFence); a thread whose writes end before the Qt call that announces them calls
 // handOverFence after writing. The same ordering Qt gives, in a form the sanitizer sees; in
